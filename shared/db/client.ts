@@ -28,8 +28,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
       timestamptz: {
         to: 1184,
         from: [1184],
-        serialize: (value: Date | string) =>
-          value instanceof Date ? value.toISOString() : value,
+        serialize: (value: Date | string) => (value instanceof Date ? value.toISOString() : value),
         parse: (value: string) => new Date(value).toISOString(),
       },
     },

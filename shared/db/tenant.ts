@@ -15,11 +15,15 @@ import type { PendingQuery, Row, Sql } from 'postgres'
 export type Tx = Sql
 type Pending = PendingQuery<Row[]>
 type Work<T> = (tx: Tx) => T | Promise<T>
+/** What the helpers resolve to: the work's value, or each query's rows for an array. */
+export type Settled<T> = T extends readonly unknown[]
+  ? { -readonly [K in keyof T]: Awaited<T[K]> }
+  : Awaited<T>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Runs work as userId under row-level security. */
-export function withUser<T>(db: Sql, userId: string, work: Work<T>): Promise<Awaited<T>> {
+export function withUser<const T>(db: Sql, userId: string, work: Work<T>): Promise<Settled<T>> {
   if (!UUID.test(userId)) {
     return Promise.reject(new TypeError('withUser needs the verified user id (a UUID)'))
   }
@@ -41,7 +45,11 @@ export type SystemPurpose =
  * ends with the transaction. The purpose is recorded in app.system_purpose, where
  * triggers and pg_stat_activity can see it.
  */
-export function asSystem<T>(db: Sql, purpose: SystemPurpose, work: Work<T>): Promise<Awaited<T>> {
+export function asSystem<const T>(
+  db: Sql,
+  purpose: SystemPurpose,
+  work: Work<T>,
+): Promise<Settled<T>> {
   return inTransaction(
     db,
     (tx) => [
@@ -56,7 +64,7 @@ async function inTransaction<T>(
   db: Sql,
   context: (tx: Tx) => Pending[],
   work: Work<T>,
-): Promise<Awaited<T>> {
+): Promise<Settled<T>> {
   const tx = await db.reserve()
   try {
     const prelude = [tx`begin`, ...context(tx)].map((query) => query.execute())
@@ -65,13 +73,13 @@ async function inTransaction<T>(
       const queries = Array.isArray(out) ? out : [out]
       const sent = [...prelude, ...queries.map((query) => query.execute()), tx`commit`.execute()]
       await settleInOrder(sent)
-      return (Array.isArray(out) ? await Promise.all(queries) : await out) as Awaited<T>
+      return (Array.isArray(out) ? await Promise.all(queries) : await out) as Settled<T>
     }
     const result = await Promise.allSettled([settleInOrder(prelude), out])
     if (result[0].status === 'rejected') throw result[0].reason
     if (result[1].status === 'rejected') throw result[1].reason
     await tx`commit`
-    return result[1].value
+    return result[1].value as Settled<T>
   } catch (error) {
     // After a failed statement PostgreSQL answers COMMIT with ROLLBACK itself; this
     // covers the async path, where the work threw before COMMIT was sent.

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises'
+import { Redis } from 'ioredis'
+import postgres from 'postgres'
+import type { TestProject } from 'vitest/node'
+import { migrate } from '#shared/db/migrate.ts'
+import { ROLE_PASSWORD, roleUrl, templateName } from './harness/names.ts'
+import { findServers, type Servers } from './harness/servers.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresAdminUrl: string
+    redisUrl: string
+    runId: string
+  }
+}
+
+const MIGRATIONS = new URL('../shared/db/migrations/', import.meta.url).pathname
+
+let servers: Servers | undefined
+
+/**
+ * Once per run: find the servers, create the roles, and migrate one template database
+ * that every test file clones (CREATE DATABASE … TEMPLATE is much faster than
+ * migrating each one). Teardown drops every database this run created.
+ */
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
+  servers = await findServers()
+  process.stderr.write(
+    `test servers: PostgreSQL from ${servers.sources.postgres}, Redis from ${servers.sources.redis}\n`,
+  )
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+  const admin = postgres(servers.postgresUrl, { max: 1, onnotice: () => {} })
+  try {
+    const [server] = await admin<{ version: number }[]>`
+      select current_setting('server_version_num')::int as version`
+    const version = server?.version ?? 0
+    if (version < 150000)
+      throw new Error(`PostgreSQL 15 or newer is needed; the server is ${version}`)
+    await admin.unsafe(await readFile(new URL('../shared/db/roles.sql', import.meta.url), 'utf8'))
+    for (const role of ['tenantry_owner', 'tenantry_app']) {
+      await admin.unsafe(`alter role ${role} password '${ROLE_PASSWORD}'`)
+    }
+    const template = templateName(runId)
+    await admin.unsafe(`create database ${template} owner tenantry_owner template template0`)
+    const owner = postgres(roleUrl(servers.postgresUrl, 'tenantry_owner', template), {
+      max: 1,
+      onnotice: () => {},
+    })
+    try {
+      await migrate(owner, MIGRATIONS, { info: () => {} })
+    } finally {
+      await owner.end()
+    }
+  } finally {
+    await admin.end()
+  }
+  const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    const info = await redis.info('server')
+    const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0)
+    if (major < 7) throw new Error(`Redis 7 or newer is needed; the server is ${major}`)
+  } finally {
+    redis.disconnect()
+  }
+
+  project.provide('postgresAdminUrl', servers.postgresUrl)
+  project.provide('redisUrl', servers.redisUrl)
+  project.provide('runId', runId)
+
+  return async () => {
+    const admin = postgres(servers?.postgresUrl ?? '', { max: 1, onnotice: () => {} })
+    try {
+      const leftovers = await admin<{ datname: string }[]>`
+        select datname from pg_database where datname like ${`tenantry\\_%\\_${runId}%`}`
+      for (const { datname } of leftovers) {
+        await admin.unsafe(`drop database if exists "${datname}" with (force)`)
+      }
+    } finally {
+      await admin.end()
+      await servers?.stop()
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import {
+  findOnPath,
+  findPostgresBinDir,
+  type LocalServer,
+  startLocalPostgres,
+  startLocalRedis,
+} from './local-servers.ts'
+
+/**
+ * Finds a real PostgreSQL and a real Redis for the test run, in the order of DESIGN.md §8:
+ *   1. TEST_DATABASE_URL / TEST_REDIS_URL (or DATABASE_URL / REDIS_URL);
+ *   2. testcontainers, when a Docker engine answers;
+ *   3. local binaries (initdb/pg_ctl, redis-server);
+ *   4. otherwise one message naming the three options.
+ * The PostgreSQL URL must be an administrator's (it creates roles and databases).
+ */
+
+export interface Servers {
+  postgresUrl: string
+  redisUrl: string
+  /** Where each came from, printed once so a run says what it tested against. */
+  sources: { postgres: string; redis: string }
+  stop(): Promise<void>
+}
+
+const HOW_TO =
+  'Tests need a real PostgreSQL 15+ and Redis 7+. Provide one of: ' +
+  '(1) TEST_DATABASE_URL (an administrator) and TEST_REDIS_URL; ' +
+  '(2) a running Docker engine, for testcontainers; ' +
+  '(3) local binaries: PostgreSQL server (initdb, pg_ctl; e.g. Debian postgresql-15) and redis-server.'
+
+export async function findServers(env: NodeJS.ProcessEnv = process.env): Promise<Servers> {
+  const stops: Array<() => Promise<void>> = []
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn()
+  }
+  try {
+    let postgresUrl = env.TEST_DATABASE_URL || env.DATABASE_URL
+    let redisUrl = env.TEST_REDIS_URL || env.REDIS_URL
+    const sources = {
+      postgres: postgresUrl ? 'environment' : '',
+      redis: redisUrl ? 'environment' : '',
+    }
+
+    if ((!postgresUrl || !redisUrl) && (await dockerAnswers())) {
+      if (!postgresUrl) {
+        const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
+        const pg = await new PostgreSqlContainer('postgres:17-alpine').start()
+        stops.push(async () => void (await pg.stop()))
+        postgresUrl = pg.getConnectionUri()
+        sources.postgres = 'testcontainers'
+      }
+      if (!redisUrl) {
+        const { RedisContainer } = await import('@testcontainers/redis')
+        const redis = await new RedisContainer('redis:7-alpine').start()
+        stops.push(async () => void (await redis.stop()))
+        redisUrl = redis.getConnectionUrl()
+        sources.redis = 'testcontainers'
+      }
+    }
+
+    if (!postgresUrl) {
+      const binDir = findPostgresBinDir()
+      if (binDir) {
+        const pg: LocalServer = await startLocalPostgres(binDir)
+        stops.push(pg.stop)
+        postgresUrl = pg.url
+        sources.postgres = `local binaries (${binDir})`
+      }
+    }
+    if (!redisUrl) {
+      const binary = findOnPath('redis-server')
+      if (binary) {
+        const redis = await startLocalRedis(binary)
+        stops.push(redis.stop)
+        redisUrl = redis.url
+        sources.redis = `local binaries (${binary})`
+      }
+    }
+
+    if (!postgresUrl || !redisUrl) {
+      const missing = [!postgresUrl && 'PostgreSQL', !redisUrl && 'Redis']
+        .filter(Boolean)
+        .join(' and ')
+      throw new Error(`No ${missing} found. ${HOW_TO}`)
+    }
+    return { postgresUrl, redisUrl, sources, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers')
+    await getContainerRuntimeClient()
+    return true
+  } catch {
+    return false
+  }
+}
