@@ -51,6 +51,21 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     } finally {
       await owner.end()
     }
+    // The mutation check (scripts/mutation-check.sh) weakens the schema on purpose and
+    // expects the isolation suites to fail; every test database is cloned from this one.
+    const mutation = process.env.TENANTRY_TEST_MUTATION_SQL
+    if (mutation) {
+      process.stderr.write(`test schema mutated on purpose: ${mutation}\n`)
+      const mutator = postgres(roleUrl(servers.postgresUrl, null, template), {
+        max: 1,
+        onnotice: () => {},
+      })
+      try {
+        await mutator.unsafe(mutation)
+      } finally {
+        await mutator.end()
+      }
+    }
   } finally {
     await admin.end()
   }
