@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { Sql } from 'postgres'
+import type { Row, Sql } from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { addMember, createChat, createUser, twoTenants } from '#test/harness/fixtures.ts'
@@ -70,7 +70,7 @@ interface TableCase {
   insertInto?: (tx: Sql, t: World['a'], stranger: World['a']) => Promise<unknown>
 }
 
-const ids = (rows: { id: unknown }[]) => rows.map((row) => String(row.id))
+const ids = (rows: readonly Row[]) => rows.map((row) => String(row.id))
 const count = (result: { count: number }) => result.count
 
 const TABLES: TableCase[] = [

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Sql } from 'postgres'
 
 /**
@@ -39,6 +40,9 @@ export interface MigrateLogger {
   info(fields: Record<string, unknown>, message: string): void
 }
 
+/** A folder path, or a file: URL such as `new URL('./migrations/', import.meta.url)`. */
+export type MigrationsDir = string | URL
+
 export interface MigrateResult {
   applied: string[]
   alreadyApplied: number
@@ -48,7 +52,8 @@ const FILE_PATTERN = /^V(\d{3,})__([a-z0-9_]+)\.sql$/
 // Any constant works; this one spells "tenantry" so it is recognisable in pg_locks.
 const LOCK_KEY = 0x74656e616e747279n
 
-export async function readMigrations(dir: string): Promise<MigrationFile[]> {
+export async function readMigrations(from: MigrationsDir): Promise<MigrationFile[]> {
+  const dir = typeof from === 'string' ? from : fileURLToPath(from)
   const names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort()
   const files: MigrationFile[] = []
   for (const name of names) {
@@ -56,7 +61,7 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
     if (!match) {
       throw new MigrationError(
         'MIGRATION_BAD_NAME',
-        `${name}: migration files are named V<number>__<lowercase_name>.sql`,
+        `${name}: migration files are named V<3 or more digits>__<lowercase_name>.sql`,
         name,
       )
     }
@@ -81,16 +86,29 @@ export function checksumOf(sql: string): string {
   return createHash('sha256').update(sql).digest('hex')
 }
 
-export async function migrate(sql: Sql, dir: string, log: MigrateLogger): Promise<MigrateResult> {
+export async function migrate(
+  sql: Sql,
+  dir: MigrationsDir,
+  log: MigrateLogger,
+): Promise<MigrateResult> {
   const files = await readMigrations(dir)
   const conn = await sql.reserve()
   try {
     // Session-level lock on this one connection: held across the per-file transactions.
-    await conn`select pg_advisory_lock(${LOCK_KEY.toString()}::bigint)`
+    // Advisory locks are per database, so runners on other databases never wait.
+    const key = LOCK_KEY.toString()
+    const [free] = await conn<{ locked: boolean }[]>`
+      select pg_try_advisory_lock(${key}::bigint) as locked`
+    if (!free?.locked) {
+      log.info({}, 'waiting for another migration runner to finish')
+      await conn`select pg_advisory_lock(${key}::bigint)`
+    }
     try {
       return await applyPending(conn, files, log)
     } finally {
-      await conn`select pg_advisory_unlock(${LOCK_KEY.toString()}::bigint)`
+      // A failed unlock (connection lost) must not hide the error that got us here; the
+      // server releases a session lock when its connection closes anyway.
+      await conn`select pg_advisory_unlock(${key}::bigint)`.catch(() => {})
     }
   } finally {
     conn.release()
@@ -123,7 +141,14 @@ async function applyPending(
         row.name,
       )
     }
-    if (file.checksum !== row.checksum || file.name !== row.name) {
+    if (file.name !== row.name) {
+      throw new MigrationError(
+        'MIGRATION_EDITED',
+        `${file.name} was applied as ${row.name} (renamed after it was applied); restore the name`,
+        file.name,
+      )
+    }
+    if (file.checksum !== row.checksum) {
       throw new MigrationError(
         'MIGRATION_EDITED',
         `${file.name} changed after it was applied (checksum differs); add a new migration instead of editing a landed one`,
@@ -132,7 +157,8 @@ async function applyPending(
     }
   }
 
-  const pending = files.slice(rows.length)
+  const done = new Set(rows.map((row) => row.version))
+  const pending = files.filter((file) => !done.has(file.version))
   const applied: string[] = []
   for (const file of pending) {
     const started = performance.now()

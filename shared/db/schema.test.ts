@@ -134,26 +134,26 @@ describe('at most N active chats per user and project', () => {
 
   it('frees a slot when a chat is closed, and does not count expired chats', async () => {
     const { user, project } = await memberWithProject(db.admin)
-    const chats = []
-    for (let i = 0; i < 3; i++) chats.push((await openChat(db.app, user, project))[0]?.id)
-    await db.admin`update chat_sessions set status = 'closed' where id = ${chats[0]}`
+    const chats: string[] = []
+    for (let i = 0; i < 3; i++) chats.push(String((await openChat(db.app, user, project))[0]?.id))
+    await db.admin`update chat_sessions set status = 'closed' where id = ${chats[0] as string}`
     expect(await code(openChat(db.app, user, project))).toBe('succeeded')
     await db.admin`update chat_sessions set created_at = now() - interval '2 hours',
-                   expires_at = now() - interval '1 hour' where id = ${chats[1]}`
+                   expires_at = now() - interval '1 hour' where id = ${chats[1] as string}`
     expect(await code(openChat(db.app, user, project))).toBe('succeeded')
     expect(await code(openChat(db.app, user, project))).toBe('23514 chat_sessions_active_limit')
   })
 
   it('refuses reactivating a closed chat past the limit', async () => {
     const { user, project } = await memberWithProject(db.admin)
-    const chats = []
-    for (let i = 0; i < 3; i++) chats.push((await openChat(db.app, user, project))[0]?.id)
-    await db.admin`update chat_sessions set status = 'closed' where id = ${chats[0]}`
+    const chats: string[] = []
+    for (let i = 0; i < 3; i++) chats.push(String((await openChat(db.app, user, project))[0]?.id))
+    await db.admin`update chat_sessions set status = 'closed' where id = ${chats[0] as string}`
     await openChat(db.app, user, project)
     const reopen = withUser(
       db.app,
       user.id,
-      (tx) => tx`update chat_sessions set status = 'active' where id = ${chats[0] ?? ''}`,
+      (tx) => tx`update chat_sessions set status = 'active' where id = ${chats[0] as string}`,
     )
     expect(await code(reopen)).toBe('23514 chat_sessions_active_limit')
   })

@@ -1,0 +1,68 @@
+import { type DestinationStream, type Logger, pino } from 'pino'
+
+/**
+ * The one logger factory: pino, JSON lines, credentials redacted wherever they usually
+ * appear (request and response headers, and any field named like a password or token at
+ * the top level or one level down).
+ */
+
+export type { Logger }
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+]
+
+export interface LoggerOptions {
+  /** Default `info`. */
+  level?: LogLevel
+  /** A file descriptor (2 for stderr) or a stream; stdout by default. */
+  destination?: number | DestinationStream
+}
+
+const SECRET_FIELDS = [
+  'password',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'secret',
+  'authorization',
+  'cookie',
+]
+
+export const REDACT_PATHS: readonly string[] = [
+  ...['req', 'request'].flatMap((at) => [
+    `${at}.headers.authorization`,
+    `${at}.headers.cookie`,
+    `${at}.headers["proxy-authorization"]`,
+  ]),
+  ...['res', 'response'].map((at) => `${at}.headers["set-cookie"]`),
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+]
+
+export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+  const { destination } = options
+  const stream =
+    typeof destination === 'number'
+      ? pino.destination({ fd: destination, sync: true })
+      : destination
+  return pino(
+    {
+      name,
+      level: options.level ?? 'info',
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream,
+  )
+}
