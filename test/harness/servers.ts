@@ -29,7 +29,23 @@ const HOW_TO =
   '(2) a running Docker engine, for testcontainers; ' +
   '(3) local binaries: PostgreSQL server (initdb, pg_ctl; e.g. Debian postgresql-15) and redis-server.'
 
-export async function findServers(env: NodeJS.ProcessEnv = process.env): Promise<Servers> {
+/** How the machine is probed; replaceable so the fallback message itself can be tested. */
+export interface Probe {
+  dockerAnswers(): Promise<boolean>
+  postgresBinDir(): string | undefined
+  redisBinary(): string | undefined
+}
+
+const machine: Probe = {
+  dockerAnswers,
+  postgresBinDir: findPostgresBinDir,
+  redisBinary: () => findOnPath('redis-server'),
+}
+
+export async function findServers(
+  env: NodeJS.ProcessEnv = process.env,
+  probe: Probe = machine,
+): Promise<Servers> {
   const stops: Array<() => Promise<void>> = []
   const stop = async () => {
     for (const fn of stops.reverse()) await fn()
@@ -42,7 +58,7 @@ export async function findServers(env: NodeJS.ProcessEnv = process.env): Promise
       redis: redisUrl ? 'environment' : '',
     }
 
-    if ((!postgresUrl || !redisUrl) && (await dockerAnswers())) {
+    if ((!postgresUrl || !redisUrl) && (await probe.dockerAnswers())) {
       if (!postgresUrl) {
         const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
         const pg = await new PostgreSqlContainer('postgres:17-alpine').start()
@@ -60,7 +76,7 @@ export async function findServers(env: NodeJS.ProcessEnv = process.env): Promise
     }
 
     if (!postgresUrl) {
-      const binDir = findPostgresBinDir()
+      const binDir = probe.postgresBinDir()
       if (binDir) {
         const pg: LocalServer = await startLocalPostgres(binDir)
         stops.push(pg.stop)
@@ -69,7 +85,7 @@ export async function findServers(env: NodeJS.ProcessEnv = process.env): Promise
       }
     }
     if (!redisUrl) {
-      const binary = findOnPath('redis-server')
+      const binary = probe.redisBinary()
       if (binary) {
         const redis = await startLocalRedis(binary)
         stops.push(redis.stop)
