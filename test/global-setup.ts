@@ -16,15 +16,23 @@ declare module 'vitest' {
 
 const MIGRATIONS = new URL('../shared/db/migrations/', import.meta.url).pathname
 
-let servers: Servers | undefined
-
 /**
  * Once per run: find the servers, create the roles, and migrate one template database
  * that every test file clones (CREATE DATABASE … TEMPLATE is much faster than
  * migrating each one). Teardown drops every database this run created.
  */
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
-  servers = await findServers()
+  const servers = await findServers()
+  try {
+    return await prepare(project, servers)
+  } catch (error) {
+    // A failed setup must not leave the servers it started running (vitest would hang).
+    await servers.stop()
+    throw error
+  }
+}
+
+async function prepare(project: TestProject, servers: Servers): Promise<() => Promise<void>> {
   process.stderr.write(
     `test servers: PostgreSQL from ${servers.sources.postgres}, Redis from ${servers.sources.redis}\n`,
   )
@@ -84,7 +92,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   project.provide('runId', runId)
 
   return async () => {
-    const admin = postgres(servers?.postgresUrl ?? '', { max: 1, onnotice: () => {} })
+    const admin = postgres(servers.postgresUrl, { max: 1, onnotice: () => {} })
     try {
       const leftovers = await admin<{ datname: string }[]>`
         select datname from pg_database where datname like ${`tenantry\\_%\\_${runId}%`}`
@@ -93,7 +101,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
       }
     } finally {
       await admin.end()
-      await servers?.stop()
+      await servers.stop()
     }
   }
 }

@@ -17,6 +17,14 @@ $check$;
 
 revoke all on schema public from public;
 grant usage on schema public to tenantry_app, tenantry_system, tenantry_definer;
+-- Functions created from now on are not executable by everyone by default, and nobody
+-- gets temporary tables (which could shadow a table on a pooled connection).
+alter default privileges in schema public revoke execute on functions from public;
+do $temp$
+begin
+  execute format('revoke temporary on database %I from public', current_database());
+end
+$temp$;
 
 -- Names of orgs and projects: trimmed, 1–100 characters, no control characters.
 create domain entity_name as text
@@ -302,12 +310,12 @@ create policy orgs_update on orgs for update
 create policy orgs_delete on orgs for delete
   using (id in (select app_user_org_ids_with_role('owner')));
 
--- memberships: members see their org's list; owners change roles; admins remove, and
--- anyone may leave. Joining goes through an invite (asSystem).
+-- memberships: members see their org's list; owners change roles (the app role may
+-- update the role column only); admins remove, and anyone may leave. Joining goes
+-- through an invite or the org saga (asSystem): the app role has no INSERT, so nobody
+-- can pull a user into an org by knowing their id.
 create policy memberships_select on memberships for select
   using (org_id in (select app_user_org_ids()));
-create policy memberships_insert on memberships for insert
-  with check (org_id in (select app_user_org_ids_with_role('admin')));
 create policy memberships_update on memberships for update
   using (org_id in (select app_user_org_ids_with_role('owner')))
   with check (org_id in (select app_user_org_ids_with_role('owner')));
@@ -349,12 +357,19 @@ create policy org_sagas_select on org_sagas for select
 create policy org_saga_steps_select on org_saga_steps for select
   using (saga_id in (select s.id from org_sagas s));
 
--- Audit trail: an org's members read its entries; anyone appends for their orgs or for
--- platform-level actions (org_id null).
+-- Audit trail: an org's members read its entries. A user appends entries as themself,
+-- for their own orgs or platform-level (org_id null); without a user context (machine
+-- clients) only platform-level entries by a client actor.
 create policy audit_log_select on audit_log for select
   using (org_id in (select app_user_org_ids()));
 create policy audit_log_insert on audit_log for insert
-  with check (org_id is null or org_id in (select app_user_org_ids()));
+  with check (
+    case
+      when (select nullif(current_setting('app.user_id', true), '')::uuid) is null
+        then org_id is null and actor like 'client:%'
+      else actor = 'user:' || (select nullif(current_setting('app.user_id', true), '')::uuid)
+           and (org_id is null or org_id in (select app_user_org_ids()))
+    end);
 
 create policy idempotency_keys_own on idempotency_keys for all
   using (user_id = (select nullif(current_setting('app.user_id', true), '')::uuid))
@@ -364,8 +379,10 @@ create policy idempotency_keys_own on idempotency_keys for all
 grant select, insert on users to tenantry_app;
 grant select, insert, update, delete on refresh_tokens to tenantry_app;
 grant select, update, delete on orgs to tenantry_app;
-grant select, insert, update, delete on memberships, invites, projects, chat_sessions,
-  idempotency_keys to tenantry_app;
+grant select, delete on memberships to tenantry_app;
+grant update (role) on memberships to tenantry_app;
+grant select, insert, update, delete on invites, projects, chat_sessions, idempotency_keys
+  to tenantry_app;
 grant select, insert, update on service_configs to tenantry_app;
 grant select, insert on config_history, audit_log to tenantry_app;
 grant select on org_sagas, org_saga_steps to tenantry_app;
