@@ -1,0 +1,260 @@
+import os from 'node:os'
+import postgres, { type TransactionSql } from 'postgres'
+import { connect, type Sql } from '#shared/db/client.ts'
+import { withUser } from '#shared/db/tenant.ts'
+import { onCleanup, runMain } from './lib/cleanup.ts'
+import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
+import { interleave, type Side } from './lib/interleave.ts'
+import { machineFacts } from './lib/machine.ts'
+import { readOptions } from './lib/options.ts'
+import { type BenchPostgres, provideBenchPostgres } from './lib/postgres.ts'
+import { printReport } from './lib/report.ts'
+
+/**
+ * What row-level security and the tenant helper cost on the hottest path: reading one
+ * project by primary key. Sides, interleaved, same pool size and concurrency, the same
+ * random (project, member) pairs:
+ *   a  baseline: the bare query, no transaction, as the superuser (sees rows without context)
+ *   b  withUser(): BEGIN + set_config + query + COMMIT pipelined, as tenantry_app under RLS
+ *   c  naive sql.begin(): the same four statements awaited one by one (for information)
+ * Last line: `ratio <b/a>` (throughput). Issue 2's target is ≥ 0.5.
+ */
+
+const options = readOptions('npm run bench:rls -- [options]', {
+  pool: {
+    min: 1,
+    default: 8,
+    help: 'connections per pool (each side has its own pool of this size)',
+  },
+  concurrency: { min: 1, default: 32, help: 'operations in flight per side' },
+  rounds: { min: 1, default: 12, help: 'measured rounds; each runs every side once' },
+  seconds: { min: 0.1, default: 1, help: 'seconds per side per round' },
+  warmup: { default: 1, help: 'warm-up seconds per side before the first round' },
+  prepare: {
+    default: true,
+    help: 'named prepared statements (postgres.js `prepare`; off costs an extra round trip per parameterized query)',
+  },
+  fresh: {
+    default: true,
+    help: 'new pools for every run of every side (postgres.js 3.4 pools slow down as they age; see rls.ts)',
+  },
+  naive: { default: true, help: 'also run side c, the naive transaction' },
+  users: { min: 1, default: 200, help: 'users to seed; each owns an org with 10 projects' },
+})
+
+interface Project {
+  id: string
+}
+
+/**
+ * postgres.js 3.4.9 slows down as a pool ages under sustained pipelined load: while its
+ * queue of busy connections never empties, that queue's array keeps one slot per query
+ * sent, and every query scans it (Queue.remove → indexOf). Here a bare-query pool (side a)
+ * falls from ~22,000 to ~7,000 ops/s within half a minute of load; the reserve() path of
+ * sides b and c does not use that queue. So by default every run of every side gets new
+ * pools, runs are short (1 s), and an unmeasured settle run first opens the connections
+ * and prepares the statement. `--fresh off` keeps one set of pools throughout, to show it.
+ */
+const SETTLE_MS = 200
+
+interface RunPool {
+  readonly sql: Sql
+  open(): Promise<void>
+  close(): Promise<void>
+}
+
+function runPool(url: string): RunPool {
+  let current: Sql | undefined
+  const pool: RunPool = {
+    get sql(): Sql {
+      if (!current) throw new Error('the pool is not open')
+      return current
+    },
+    async open() {
+      current ??= connect(url, { max: options.pool, prepare: options.prepare })
+    },
+    async close() {
+      const closing = current
+      current = undefined
+      await closing?.end({ timeout: 2 })
+    },
+  }
+  onCleanup('end a pool', () => pool.close())
+  return pool
+}
+
+function hooks(pool: RunPool): Pick<Side, 'before' | 'after'> {
+  return options.fresh ? { before: pool.open, after: pool.close } : {}
+}
+
+await runMain(async () => {
+  const pg = await provideBenchPostgres()
+  for (const line of machineFacts()) out(line)
+  out(`postgresql: ${pg.serverVersion}, ${pg.source}`)
+  out(
+    `settings: pool ${options.pool}, concurrency ${options.concurrency}, ${options.rounds} rounds × ${options.seconds} s per side, warm-up ${options.warmup} s, prepare ${options.prepare ? 'on' : 'off'}, ${options.fresh ? 'fresh pools every run' : 'one set of pools'}`,
+  )
+
+  const pairs = await seed(pg, options.users)
+  out(
+    `data: ${options.users} users, ${options.users} orgs, ${pairs.projects} projects, ${pairs.ids.length} (project, member) pairs`,
+  )
+  out('')
+
+  const baseline = runPool(pg.url(null))
+  const app = runPool(pg.url('tenantry_app'))
+  const naive = runPool(pg.url('tenantry_app'))
+  if (!options.fresh) await Promise.all([baseline.open(), app.open(), naive.open()])
+
+  // Every side reads a random pair; the row must come back (a miss counts as an error).
+  const pick = () => Math.floor(Math.random() * pairs.ids.length)
+  const sides: Side[] = [
+    {
+      name: 'a baseline (bare query, superuser)',
+      operation: async () => {
+        const id = pairs.ids[pick()] as string
+        expectRow(await projectById(baseline.sql, id), id)
+      },
+      ...hooks(baseline),
+    },
+    {
+      name: 'b withUser (app role, RLS)',
+      operation: async () => {
+        const i = pick()
+        const id = pairs.ids[i] as string
+        const rows = await withUser(app.sql, pairs.userIds[i] as string, (tx) =>
+          projectById(tx, id),
+        )
+        expectRow(rows, id)
+      },
+      ...hooks(app),
+    },
+  ]
+  if (options.naive) {
+    sides.push({
+      name: 'c naive sql.begin (app role, RLS)',
+      operation: async () => {
+        const i = pick()
+        const id = pairs.ids[i] as string
+        const userId = pairs.userIds[i] as string
+        const rows = await naive.sql.begin(async (tx) => {
+          await tx`select set_config('app.user_id', ${userId}, true)`
+          return await projectById(tx, id)
+        })
+        expectRow(rows, id)
+      },
+      ...hooks(naive),
+    })
+  }
+
+  const results = await interleave(sides, {
+    rounds: options.rounds,
+    roundMs: options.seconds * 1000,
+    warmupMs: options.warmup * 1000,
+    settleMs: options.fresh ? SETTLE_MS : 0,
+    concurrency: options.concurrency,
+    probes: await cpuProbes(pg),
+  })
+  out('')
+  const [a, b, c] = results
+  printReport(results, {
+    a: a?.name ?? '',
+    b: b?.name ?? '',
+    extraRatios: c ? [{ label: 'naive ratio', x: a?.name ?? '', y: c.name }] : [],
+    cores: os.availableParallelism(),
+    cpuLegend:
+      "client: this Node process; postgres: the bench database's backends; machine: all CPUs, other jobs included",
+    write: out,
+  })
+  for (const r of results) {
+    if (r.errors > 0) {
+      process.stderr.write(`${r.name}: ${r.errors} errors, first: ${String(r.firstError)}\n`)
+      process.exitCode = 1
+    }
+  }
+})
+
+/** The one statement every side runs (the same text, so the same prepared statement). */
+function projectById(sql: Sql | TransactionSql, id: string) {
+  return sql<Project[]>`
+    select id, org_id, name, description, created_at, updated_at from projects where id = ${id}`
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+function expectRow(rows: readonly Project[], id: string): void {
+  if (rows.length !== 1 || rows[0]?.id !== id) {
+    throw new Error(`project ${id}: expected its row, got ${rows.length} rows`)
+  }
+}
+
+/**
+ * As the superuser (no RLS): users, one org each with 10 projects owned by its creator,
+ * and two more memberships per user in other orgs. Returns every (project, member) pair.
+ */
+async function seed(
+  pg: BenchPostgres,
+  users: number,
+): Promise<{ ids: string[]; userIds: string[]; projects: number }> {
+  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
+  try {
+    await admin.begin(async (tx) => {
+      await tx`
+        insert into users (handle)
+        select 'guest-' || lpad(g::text, 4, '0') from generate_series(1, ${users}::int) g`
+      await tx`
+        insert into orgs (name, status, created_by)
+        select 'Org of ' || u.handle, 'committed', u.id from users u`
+      await tx`
+        insert into memberships (org_id, user_id, role)
+        select o.id, o.created_by, 'owner' from orgs o`
+      // Shared memberships: user i also belongs to the orgs of users i+7 and i+53.
+      await tx`
+        with numbered as (
+          select u.id as user_id, o.id as org_id, row_number() over (order by u.handle) - 1 as n
+            from users u join orgs o on o.created_by = u.id
+        )
+        insert into memberships (org_id, user_id, role)
+        select other.org_id, me.user_id, case when k.step = 7 then 'admin' else 'member' end
+          from numbered me
+          cross join (values (7), (53)) k (step)
+          join numbered other on other.n = (me.n + k.step) % ${users}::int
+         where other.user_id <> me.user_id
+        on conflict do nothing`
+      await tx`
+        insert into projects (org_id, name, description)
+        select o.id, 'Project ' || p, 'Seeded for the RLS benchmark: ' || repeat('lorem ipsum ', 8)
+          from orgs o cross join generate_series(1, 10) p`
+    })
+    await admin`analyze`
+    const rows = await admin<{ id: string; user_id: string }[]>`
+      select p.id, m.user_id from projects p join memberships m on m.org_id = p.org_id`
+    const [count] = await admin<{ n: number }[]>`select count(*)::int as n from projects`
+    return {
+      ids: rows.map((r) => r.id),
+      userIds: rows.map((r) => r.user_id),
+      projects: count?.n ?? 0,
+    }
+  } finally {
+    await admin.end()
+  }
+}
+
+/**
+ * Client CPU (this process), the bench database's server backends (when the server runs
+ * on this machine), and the whole machine: the remainder is other work on the machine.
+ */
+async function cpuProbes(pg: BenchPostgres): Promise<CpuProbe[]> {
+  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
+  onCleanup('end the probe connection', () => admin.end({ timeout: 2 }))
+  const backends = async () =>
+    (
+      await admin<{ pid: number }[]>`
+        select pid from pg_stat_activity
+         where datname = current_database() and backend_type = 'client backend'
+           and pid <> pg_backend_pid()`
+    ).map((r) => r.pid)
+  return [processCpu('client'), processesCpu('postgres', 'postgres', backends), machineCpu()]
+}
