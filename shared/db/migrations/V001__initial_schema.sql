@@ -232,35 +232,47 @@ create trigger chat_sessions_active_limit
   before insert or update of status, expires_at, user_id, project_id on chat_sessions
   for each row when (new.status = 'active') execute function enforce_active_chat_limit();
 
--- Membership lookups for policies. SECURITY DEFINER (owned by tenantry_definer, which
--- bypasses RLS) so that the memberships policy can ask "which orgs am I in" without
--- recursing into itself. Each one reads only the caller's own context.
+-- Membership lookups for the policies that cannot read memberships directly: the
+-- memberships policies themselves (a policy may not query its own table) and the
+-- user-visibility policy. SECURITY DEFINER, owned by tenantry_definer (BYPASSRLS), so
+-- they read memberships without recursing into its policy; each reads only the caller's
+-- own context. PL/pgSQL rather than SQL: PostgreSQL 15 plans a non-inlined SQL function
+-- body again in every statement that calls it, PL/pgSQL keeps the plan per session.
 create function app_user_org_ids() returns setof uuid
-language sql stable security definer set search_path = '' as $$
-  select m.org_id from public.memberships m
-   where m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return query
+    select m.org_id from public.memberships m
+     where m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid);
+end
 $$;
 
 -- Orgs where the caller holds at least min_role (owner > admin > member).
 create function app_user_org_ids_with_role(min_role text) returns setof uuid
-language sql stable security definer set search_path = '' as $$
-  select m.org_id from public.memberships m
-   where m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
-     and case min_role
-           when 'owner' then m.role = 'owner'
-           when 'admin' then m.role in ('owner', 'admin')
-           when 'member' then true
-           else false
-         end
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return query
+    select m.org_id from public.memberships m
+     where m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+       and case min_role
+             when 'owner' then m.role = 'owner'
+             when 'admin' then m.role in ('owner', 'admin')
+             when 'member' then true
+             else false
+           end;
+end
 $$;
 
 -- Users who share at least one org with the caller (member lists show their handles).
 create function app_peer_user_ids() returns setof uuid
-language sql stable security definer set search_path = '' as $$
-  select peer.user_id
-    from public.memberships mine
-    join public.memberships peer on peer.org_id = mine.org_id
-   where mine.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  return query
+    select peer.user_id
+      from public.memberships mine
+      join public.memberships peer on peer.org_id = mine.org_id
+     where mine.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid);
+end
 $$;
 
 revoke execute on function app_user_org_ids(), app_user_org_ids_with_role(text),
@@ -301,21 +313,37 @@ create policy refresh_tokens_own on refresh_tokens for all
   using (user_id = (select nullif(current_setting('app.user_id', true), '')::uuid))
   with check (user_id = (select nullif(current_setting('app.user_id', true), '')::uuid));
 
+-- Org-scoped tables check membership with EXISTS on memberships: the planner folds it
+-- into the statement's (cached) plan as one index probe, and the caller's own
+-- membership row passes the memberships policy by its first, function-free arm.
+
 -- orgs: members see; admins edit; owners delete. Creation is a saga step (asSystem).
 create policy orgs_select on orgs for select
-  using (id in (select app_user_org_ids()));
+  using (exists (select 1 from memberships m
+                 where m.org_id = orgs.id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)));
 create policy orgs_update on orgs for update
-  using (id in (select app_user_org_ids_with_role('admin')))
-  with check (id in (select app_user_org_ids_with_role('admin')));
+  using (exists (select 1 from memberships m
+                 where m.org_id = orgs.id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')))
+  with check (exists (select 1 from memberships m
+                 where m.org_id = orgs.id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')));
 create policy orgs_delete on orgs for delete
-  using (id in (select app_user_org_ids_with_role('owner')));
+  using (exists (select 1 from memberships m
+                 where m.org_id = orgs.id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role = 'owner'));
 
 -- memberships: members see their org's list; owners change roles (the app role may
 -- update the role column only); admins remove, and anyone may leave. Joining goes
 -- through an invite or the org saga (asSystem): the app role has no INSERT, so nobody
 -- can pull a user into an org by knowing their id.
 create policy memberships_select on memberships for select
-  using (org_id in (select app_user_org_ids()));
+  using (user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+         or org_id in (select app_user_org_ids()));
 create policy memberships_update on memberships for update
   using (org_id in (select app_user_org_ids_with_role('owner')))
   with check (org_id in (select app_user_org_ids_with_role('owner')));
@@ -324,18 +352,38 @@ create policy memberships_delete on memberships for delete
          or user_id = (select nullif(current_setting('app.user_id', true), '')::uuid));
 
 create policy invites_admin on invites for all
-  using (org_id in (select app_user_org_ids_with_role('admin')))
-  with check (org_id in (select app_user_org_ids_with_role('admin')));
+  using (exists (select 1 from memberships m
+                 where m.org_id = invites.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')))
+  with check (exists (select 1 from memberships m
+                 where m.org_id = invites.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')));
 
 create policy projects_select on projects for select
-  using (org_id in (select app_user_org_ids()));
+  using (exists (select 1 from memberships m
+                 where m.org_id = projects.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)));
 create policy projects_insert on projects for insert
-  with check (org_id in (select app_user_org_ids_with_role('admin')));
+  with check (exists (select 1 from memberships m
+                 where m.org_id = projects.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')));
 create policy projects_update on projects for update
-  using (org_id in (select app_user_org_ids_with_role('admin')))
-  with check (org_id in (select app_user_org_ids_with_role('admin')));
+  using (exists (select 1 from memberships m
+                 where m.org_id = projects.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')))
+  with check (exists (select 1 from memberships m
+                 where m.org_id = projects.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')));
 create policy projects_delete on projects for delete
-  using (org_id in (select app_user_org_ids_with_role('admin')));
+  using (exists (select 1 from memberships m
+                 where m.org_id = projects.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)
+                   and m.role in ('owner', 'admin')));
 
 -- chat_sessions: a chat is its own user's, opened in a project the user can see.
 create policy chat_sessions_own on chat_sessions for all
@@ -361,14 +409,18 @@ create policy org_saga_steps_select on org_saga_steps for select
 -- for their own orgs or platform-level (org_id null); without a user context (machine
 -- clients) only platform-level entries by a client actor.
 create policy audit_log_select on audit_log for select
-  using (org_id in (select app_user_org_ids()));
+  using (exists (select 1 from memberships m
+                 where m.org_id = audit_log.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)));
 create policy audit_log_insert on audit_log for insert
   with check (
     case
       when (select nullif(current_setting('app.user_id', true), '')::uuid) is null
         then org_id is null and actor like 'client:%'
       else actor = 'user:' || (select nullif(current_setting('app.user_id', true), '')::uuid)
-           and (org_id is null or org_id in (select app_user_org_ids()))
+           and (org_id is null or exists (select 1 from memberships m
+                 where m.org_id = audit_log.org_id
+                   and m.user_id = (select nullif(current_setting('app.user_id', true), '')::uuid)))
     end);
 
 create policy idempotency_keys_own on idempotency_keys for all
