@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { Redis } from 'ioredis'
 import postgres from 'postgres'
 import type { TestProject } from 'vitest/node'
-import { migrate } from '#shared/db/migrate.ts'
-import { ROLE_PASSWORD, roleUrl, templateName } from './harness/names.ts'
+import { roleUrl, templateName } from './harness/names.ts'
+import { provisionDatabase } from './harness/provision.ts'
 import { findServers, type Servers } from './harness/servers.ts'
 
 declare module 'vitest' {
@@ -13,8 +12,6 @@ declare module 'vitest' {
     runId: string
   }
 }
-
-const MIGRATIONS = new URL('../shared/db/migrations/', import.meta.url).pathname
 
 /**
  * Once per run: find the servers, create the roles, and migrate one template database
@@ -37,45 +34,22 @@ async function prepare(project: TestProject, servers: Servers): Promise<() => Pr
     `test servers: PostgreSQL from ${servers.sources.postgres}, Redis from ${servers.sources.redis}\n`,
   )
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-  const admin = postgres(servers.postgresUrl, { max: 1, onnotice: () => {} })
-  try {
-    const [server] = await admin<{ version: number }[]>`
-      select current_setting('server_version_num')::int as version`
-    const version = server?.version ?? 0
-    if (version < 150000)
-      throw new Error(`PostgreSQL 15 or newer is needed; the server is ${version}`)
-    await admin.unsafe(await readFile(new URL('../shared/db/roles.sql', import.meta.url), 'utf8'))
-    for (const role of ['tenantry_owner', 'tenantry_app']) {
-      await admin.unsafe(`alter role ${role} password '${ROLE_PASSWORD}'`)
-    }
-    const template = templateName(runId)
-    await admin.unsafe(`create database ${template} owner tenantry_owner template template0`)
-    const owner = postgres(roleUrl(servers.postgresUrl, 'tenantry_owner', template), {
+  const template = templateName(runId)
+  await provisionDatabase(servers.postgresUrl, template)
+  // The mutation check (scripts/mutation-check.sh) weakens the schema on purpose and
+  // expects the isolation suites to fail; every test database is cloned from this one.
+  const mutation = process.env.TENANTRY_TEST_MUTATION_SQL
+  if (mutation) {
+    process.stderr.write(`test schema mutated on purpose: ${mutation}\n`)
+    const mutator = postgres(roleUrl(servers.postgresUrl, null, template), {
       max: 1,
       onnotice: () => {},
     })
     try {
-      await migrate(owner, MIGRATIONS, { info: () => {} })
+      await mutator.unsafe(mutation)
     } finally {
-      await owner.end()
+      await mutator.end()
     }
-    // The mutation check (scripts/mutation-check.sh) weakens the schema on purpose and
-    // expects the isolation suites to fail; every test database is cloned from this one.
-    const mutation = process.env.TENANTRY_TEST_MUTATION_SQL
-    if (mutation) {
-      process.stderr.write(`test schema mutated on purpose: ${mutation}\n`)
-      const mutator = postgres(roleUrl(servers.postgresUrl, null, template), {
-        max: 1,
-        onnotice: () => {},
-      })
-      try {
-        await mutator.unsafe(mutation)
-      } finally {
-        await mutator.end()
-      }
-    }
-  } finally {
-    await admin.end()
   }
   const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import postgres from 'postgres'
-import { migrate } from '#shared/db/migrate.ts'
 import { findPostgresBinDir, startLocalPostgres } from '#test/harness/local-servers.ts'
-import { type LoginRole, ROLE_PASSWORD, roleUrl } from '#test/harness/names.ts'
+import { type LoginRole, roleUrl } from '#test/harness/names.ts'
+import { provisionDatabase } from '#test/harness/provision.ts'
 import { onCleanup } from './cleanup.ts'
 
 /**
@@ -23,9 +22,6 @@ export interface BenchPostgres {
   url(role: LoginRole | null): string
 }
 
-const ROLES_SQL = new URL('../../shared/db/roles.sql', import.meta.url)
-const MIGRATIONS = new URL('../../shared/db/migrations/', import.meta.url).pathname
-
 export async function provideBenchPostgres(): Promise<BenchPostgres> {
   let adminUrl = process.env.BENCH_DATABASE_URL
   let source = 'BENCH_DATABASE_URL'
@@ -45,24 +41,7 @@ export async function provideBenchPostgres(): Promise<BenchPostgres> {
   const serverUrl = adminUrl
   const database = `tenantry_bench_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  let serverVersion: string
-  try {
-    const [row] = await admin<{ num: number; version: string }[]>`
-      select current_setting('server_version_num')::int as num,
-             current_setting('server_version') as version`
-    if (!row || row.num < 150000) {
-      throw new Error(`PostgreSQL 15 or newer is needed; the server is ${row?.version}`)
-    }
-    serverVersion = row.version
-    await admin.unsafe(await readFile(ROLES_SQL, 'utf8'))
-    for (const role of ['tenantry_owner', 'tenantry_app']) {
-      await admin.unsafe(`alter role ${role} password '${ROLE_PASSWORD}'`)
-    }
-    await admin.unsafe(`create database ${database} owner tenantry_owner template template0`)
-  } finally {
-    await admin.end()
-  }
+  // Registered first: a failed migration must not leave the database behind either.
   onCleanup(`drop database ${database}`, async () => {
     const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} })
     try {
@@ -71,16 +50,7 @@ export async function provideBenchPostgres(): Promise<BenchPostgres> {
       await dropper.end({ timeout: 2 })
     }
   })
-
-  const owner = postgres(roleUrl(serverUrl, 'tenantry_owner', database), {
-    max: 1,
-    onnotice: () => {},
-  })
-  try {
-    await migrate(owner, MIGRATIONS, { info: () => {} })
-  } finally {
-    await owner.end()
-  }
+  const { serverVersion } = await provisionDatabase(serverUrl, database)
 
   return {
     source,
