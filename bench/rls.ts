@@ -8,7 +8,7 @@ import { interleave, type Side } from './lib/interleave.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { type BenchPostgres, provideBenchPostgres } from './lib/postgres.ts'
-import { printReport } from './lib/report.ts'
+import { printReport, ratioOf } from './lib/report.ts'
 
 /**
  * What row-level security and the tenant helper cost on the hottest path: reading one
@@ -21,13 +21,11 @@ import { printReport } from './lib/report.ts'
  */
 
 const options = readOptions('npm run bench:rls -- [options]', {
-  pool: {
-    min: 1,
-    default: 8,
-    help: 'connections per pool (each side has its own pool of this size)',
+  regimes: {
+    default: '1x1,8x32',
+    help: 'comma-separated <pool>x<concurrency> load regimes, each run with every side; the first gives the last `ratio` line',
   },
-  concurrency: { min: 1, default: 32, help: 'operations in flight per side' },
-  rounds: { min: 1, default: 12, help: 'measured rounds; each runs every side once' },
+  rounds: { min: 1, default: 8, help: 'measured rounds; each runs every side once' },
   seconds: { min: 0.1, default: 1, help: 'seconds per side per round' },
   warmup: { default: 1, help: 'warm-up seconds per side before the first round' },
   prepare: {
@@ -63,7 +61,7 @@ interface RunPool {
   close(): Promise<void>
 }
 
-function runPool(url: string): RunPool {
+function runPool(url: string, size: number): RunPool {
   let current: Sql | undefined
   const pool: RunPool = {
     get sql(): Sql {
@@ -71,7 +69,7 @@ function runPool(url: string): RunPool {
       return current
     },
     async open() {
-      current ??= connect(url, { max: options.pool, prepare: options.prepare })
+      current ??= connect(url, { max: size, prepare: options.prepare })
     },
     async close() {
       const closing = current
@@ -87,23 +85,81 @@ function hooks(pool: RunPool): Pick<Side, 'before' | 'after'> {
   return options.fresh ? { before: pool.open, after: pool.close } : {}
 }
 
+/**
+ * Two load regimes by default, both printed:
+ *   1x1   one scoped read at a time on one connection: what one request pays. Round
+ *         trips dominate here, as they do in a cluster where the database is across
+ *         the network; this is what pipelining is for, and the last `ratio` line.
+ *   8x32  saturation: 32 reads in flight on 8 connections. On a small machine where
+ *         client and server share the cores, this measures CPU per operation instead,
+ *         and four statements cost more CPU than one however they are sent.
+ */
+interface Regime {
+  pool: number
+  concurrency: number
+  label: string
+}
+
+function parseRegimes(text: string): Regime[] {
+  return text.split(',').map((part) => {
+    const match = /^\s*(\d+)x(\d+)\s*$/.exec(part)
+    if (!match) throw new Error(`--regimes: "${part}" is not <pool>x<concurrency>`)
+    const [pool, concurrency] = [Number(match[1]), Number(match[2])]
+    if (pool < 1 || concurrency < 1) throw new Error('--regimes: pool and concurrency are ≥ 1')
+    return { pool, concurrency, label: `pool ${pool}, concurrency ${concurrency}` }
+  })
+}
+
 await runMain(async () => {
+  const regimes = parseRegimes(options.regimes)
   const pg = await provideBenchPostgres()
   for (const line of machineFacts()) out(line)
   out(`postgresql: ${pg.serverVersion}, ${pg.source}`)
   out(
-    `settings: pool ${options.pool}, concurrency ${options.concurrency}, ${options.rounds} rounds × ${options.seconds} s per side, warm-up ${options.warmup} s, prepare ${options.prepare ? 'on' : 'off'}, ${options.fresh ? 'fresh pools every run' : 'one set of pools'}`,
+    `settings: ${regimes.length} regime(s), ${options.rounds} rounds × ${options.seconds} s per side, warm-up ${options.warmup} s, prepare ${options.prepare ? 'on' : 'off'}, ${options.fresh ? 'fresh pools every run' : 'one set of pools'}`,
   )
-
   const pairs = await seed(pg, options.users)
   out(
     `data: ${options.users} users, ${options.users} orgs, ${pairs.projects} projects, ${pairs.ids.length} (project, member) pairs`,
   )
-  out('')
+  const probes = await cpuProbes(pg)
 
-  const baseline = runPool(pg.url(null))
-  const app = runPool(pg.url('tenantry_app'))
-  const naive = runPool(pg.url('tenantry_app'))
+  const summary: string[] = []
+  for (const regime of regimes) {
+    out('')
+    out(`== ${regime.label}`)
+    const results = await runRegime(pg, pairs, regime, probes)
+    const [a, b, c] = results
+    printReport(results, {
+      a: a?.name ?? '',
+      b: b?.name ?? '',
+      ratioLabel: `ratio (${regime.label})`,
+      extraRatios: c
+        ? [{ label: `naive ratio (${regime.label})`, x: a?.name ?? '', y: c.name }]
+        : [],
+      cores: os.availableParallelism(),
+      cpuLegend:
+        "client: this Node process; postgres: the bench database's backends; machine: all CPUs, other jobs included",
+      write: out,
+    })
+    summary.push(ratioOf(results, a?.name ?? '', b?.name ?? '').toFixed(2))
+    for (const r of results) {
+      if (r.errors > 0) {
+        process.stderr.write(`${r.name}: ${r.errors} errors, first: ${String(r.firstError)}\n`)
+        process.exitCode = 1
+      }
+    }
+  }
+  out('')
+  out(`ratio ${summary[0]}`)
+})
+
+type Pairs = Awaited<ReturnType<typeof seed>>
+
+async function runRegime(pg: BenchPostgres, pairs: Pairs, regime: Regime, probes: CpuProbe[]) {
+  const baseline = runPool(pg.url(null), regime.pool)
+  const app = runPool(pg.url('tenantry_app'), regime.pool)
+  const naive = runPool(pg.url('tenantry_app'), regime.pool)
   if (!options.fresh) await Promise.all([baseline.open(), app.open(), naive.open()])
 
   // Every side reads a random pair; the row must come back (a miss counts as an error).
@@ -146,33 +202,19 @@ await runMain(async () => {
       ...hooks(naive),
     })
   }
-
-  const results = await interleave(sides, {
-    rounds: options.rounds,
-    roundMs: options.seconds * 1000,
-    warmupMs: options.warmup * 1000,
-    settleMs: options.fresh ? SETTLE_MS : 0,
-    concurrency: options.concurrency,
-    probes: await cpuProbes(pg),
-  })
-  out('')
-  const [a, b, c] = results
-  printReport(results, {
-    a: a?.name ?? '',
-    b: b?.name ?? '',
-    extraRatios: c ? [{ label: 'naive ratio', x: a?.name ?? '', y: c.name }] : [],
-    cores: os.availableParallelism(),
-    cpuLegend:
-      "client: this Node process; postgres: the bench database's backends; machine: all CPUs, other jobs included",
-    write: out,
-  })
-  for (const r of results) {
-    if (r.errors > 0) {
-      process.stderr.write(`${r.name}: ${r.errors} errors, first: ${String(r.firstError)}\n`)
-      process.exitCode = 1
-    }
+  try {
+    return await interleave(sides, {
+      rounds: options.rounds,
+      roundMs: options.seconds * 1000,
+      warmupMs: options.warmup * 1000,
+      settleMs: options.fresh ? SETTLE_MS : 0,
+      concurrency: regime.concurrency,
+      probes,
+    })
+  } finally {
+    await Promise.all([baseline.close(), app.close(), naive.close()])
   }
-})
+}
 
 /** The one statement every side runs (the same text, so the same prepared statement). */
 function projectById(sql: Sql | TransactionSql, id: string) {

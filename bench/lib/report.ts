@@ -9,6 +9,8 @@ export interface ReportOptions {
   /** The two sides of the headline ratio: b / a. */
   a: string
   b: string
+  /** The label of the last line (default `ratio`). */
+  ratioLabel?: string
   /** Further `<label> <y/x>` lines printed above the ratio. */
   extraRatios?: Array<{ label: string; x: string; y: string }>
   /** Cores: with a CPU probe named `machine`, prints how busy the machine was. */
@@ -52,16 +54,21 @@ export function printReport(results: SideResult[], options: ReportOptions): void
     }
   }
 
-  const throughput = (name: string) => {
-    const found = results.find((r) => r.name === name)
-    if (!found) throw new Error(`printReport: no side named ${name}`)
-    return found.throughput
-  }
   write('')
   for (const extra of options.extraRatios ?? []) {
-    write(`${extra.label} ${(throughput(extra.y) / throughput(extra.x)).toFixed(2)}`)
+    write(`${extra.label} ${ratioOf(results, extra.x, extra.y).toFixed(2)}`)
   }
-  write(`ratio ${(throughput(options.b) / throughput(options.a)).toFixed(2)}`)
+  write(`${options.ratioLabel ?? 'ratio'} ${ratioOf(results, options.a, options.b).toFixed(2)}`)
+}
+
+/** b's throughput over a's. */
+export function ratioOf(results: SideResult[], a: string, b: string): number {
+  const throughput = (name: string) => {
+    const found = results.find((r) => r.name === name)
+    if (!found) throw new Error(`no side named ${name}`)
+    return found.throughput
+  }
+  return throughput(b) / throughput(a)
 }
 
 function ms(value: number): string {
