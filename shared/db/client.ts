@@ -6,9 +6,10 @@ export interface ConnectOptions {
   /** Pool size (connections). */
   max?: number
   /**
-   * Named prepared statements. Turn off behind PgBouncer in transaction mode older than
-   * 1.21, which cannot carry protocol-level prepared statements between server
-   * connections.
+   * Named prepared statements (default on). Behind PgBouncer in transaction mode, use
+   * PgBouncer 1.21+ with max_prepared_statements set and keep this on; turn it off only
+   * for an older PgBouncer. Off costs a round trip: postgres.js then describes every
+   * parameterized statement before running it, which also breaks withUser's pipelining.
    */
   prepare?: boolean
   /** Where server NOTICEs go; dropped by default. */
