@@ -61,7 +61,10 @@ export async function findServers(
     if ((!postgresUrl || !redisUrl) && (await probe.dockerAnswers())) {
       if (!postgresUrl) {
         const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
-        const pg = await new PostgreSqlContainer('postgres:17-alpine').start()
+        // The pgTAP suite needs the pgtap extension in the server, which the stock
+        // image lacks: TEST_POSTGRES_IMAGE names one that has it.
+        const image = env.TEST_POSTGRES_IMAGE || 'postgres:17-alpine'
+        const pg = await new PostgreSqlContainer(image).start()
         stops.push(async () => void (await pg.stop()))
         postgresUrl = pg.getConnectionUri()
         sources.postgres = 'testcontainers'
