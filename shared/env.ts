@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { safeIssueMessage } from './validation.ts'
 
 /**
  * The environment, validated once at boot with one valibot object schema. A bad
@@ -31,7 +32,7 @@ export function loadEnv<S extends EnvSchema>(
     const value = env[name]
     input[name] = value === '' ? undefined : value
   }
-  const result = v.safeParse(schema, input, { message: genericMessage })
+  const result = v.safeParse(schema, input, { message: safeIssueMessage })
   if (result.success) return result.output
 
   const lines = new Map<string, string>()
@@ -45,16 +46,11 @@ export function loadEnv<S extends EnvSchema>(
   return exit(1)
 }
 
-function genericMessage(issue: v.BaseIssue<unknown>): string {
-  const what = issue.input === undefined ? 'required' : 'invalid'
-  return issue.kind === 'schema' && issue.expected ? `${what}, expected ${issue.expected}` : what
-}
-
 /** The issue's message, unless it quotes the value (valibot's defaults do). */
 function safeMessage(issue: v.BaseIssue<unknown>): string {
   const value = issue.input
   if (typeof value === 'string' && value.length > 0 && issue.message.includes(value)) {
-    return genericMessage(issue)
+    return safeIssueMessage(issue)
   }
   return issue.message
 }

@@ -1,0 +1,9 @@
+import type { Logger } from '#shared/log.ts'
+
+/** The Hono environment every function's app shares: `new Hono<AppEnv>()`. */
+export interface AppEnv {
+  Variables: {
+    requestId: string
+    log: Logger
+  }
+}

@@ -1,0 +1,66 @@
+import { type Context, Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { methodNotAllowed } from 'hono/method-not-allowed'
+import type { Logger } from '#shared/log.ts'
+import type { AppEnv } from './app-env.ts'
+import { ApiError, toProblem } from './errors.ts'
+import { requestId } from './request-id.ts'
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024
+
+export interface PlatformOptions {
+  log: Logger
+  /** Bytes; 64 KiB unless a function says otherwise. */
+  bodyLimit?: number
+}
+
+/**
+ * A function's Hono app with API.md's common rules in place: request ids, the body
+ * limit (413 before anything parses), problem+json for every error (404 for unknown
+ * routes, 405 with Allow for a known route and another method, a generic 500 for
+ * anything unexpected). Routes are registered on the returned app.
+ */
+export function createApp(options: PlatformOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.use(requestId())
+  app.use(async (c, next) => {
+    c.set('log', options.log.child({ request_id: c.get('requestId') }))
+    await next()
+  })
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (_c, methods) => {
+        throw new ApiError('METHOD_NOT_ALLOWED', { headers: { Allow: methods.join(', ') } })
+      },
+    }),
+  )
+  app.use(
+    bodyLimit({
+      maxSize: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      onError: () => {
+        throw new ApiError('PAYLOAD_TOO_LARGE', {
+          detail: `The body may be at most ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes.`,
+        })
+      },
+    }),
+  )
+  // Returned, not thrown: methodNotAllowed turns a plain 404 into 405 when the path
+  // exists under another method.
+  app.notFound((c) => problemResponse(c, new ApiError('NOT_FOUND')))
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return problemResponse(c, error)
+    // The details go to the log only: no stack, SQL or internals in a response.
+    c.get('log')?.error({ err: error }, 'unhandled error')
+    return problemResponse(c, new ApiError('INTERNAL'))
+  })
+  return app
+}
+
+export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
+  const body = toProblem(error, c.get('requestId') ?? '', c.req.path)
+  return c.json(body, error.status, {
+    ...error.headers,
+    'Content-Type': 'application/problem+json; charset=utf-8',
+  })
+}
