@@ -168,3 +168,38 @@ describe('JSON bodies', () => {
     ])
   })
 })
+
+describe('the canonical log line', () => {
+  it('logs one line per request with method, route pattern, status, duration and request id', async () => {
+    lines.length = 0
+    await testApp().request('/v1/things/abc', { headers: { 'x-request-id': 'log-test-1' } })
+    const entries = lines.map((line) => JSON.parse(line)).filter((e) => e.msg === 'request')
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({
+      method: 'GET',
+      route: '/v1/things/:id',
+      status: 404,
+      request_id: 'log-test-1',
+      level: 'info',
+    })
+    expect(entries[0].duration_ms).toBeGreaterThanOrEqual(0)
+  })
+
+  it('never logs credentials, cookies, bodies or query strings', async () => {
+    lines.length = 0
+    await testApp().request('/v1/things?token=query-secret', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'body-secret' }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer header-secret',
+        cookie: 'session=cookie-secret',
+      },
+    })
+    const text = lines.join('')
+    expect(text).toContain('"route":"/v1/things"')
+    for (const secret of ['query-secret', 'body-secret', 'header-secret', 'cookie-secret']) {
+      expect(text).not.toContain(secret)
+    }
+  })
+})

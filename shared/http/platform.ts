@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
+import { routePath } from 'hono/route'
 import type { Logger } from '#shared/log.ts'
 import type { AppEnv } from './app-env.ts'
 import { ApiError, toProblem } from './errors.ts'
@@ -24,8 +25,21 @@ export function createApp(options: PlatformOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.use(requestId())
   app.use(async (c, next) => {
-    c.set('log', options.log.child({ request_id: c.get('requestId') }))
+    const log = options.log.child({ request_id: c.get('requestId') })
+    c.set('log', log)
+    const started = performance.now()
     await next()
+    // The canonical log line: one per request, ids and numbers only; no headers,
+    // bodies, tokens or query strings, which may carry secrets.
+    log.info(
+      {
+        method: c.req.method,
+        route: routePath(c),
+        status: c.res.status,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      },
+      'request',
+    )
   })
   app.use(
     methodNotAllowed({
