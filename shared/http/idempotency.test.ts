@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto'
+import * as v from 'valibot'
+import { describe, expect, it } from 'vitest'
+import { withUser } from '#shared/db/tenant.ts'
+import { createLogger } from '#shared/log.ts'
+import { useTestDatabase } from '#test/harness/database.ts'
+import { createOrg, createUser, type UserRow } from '#test/harness/fixtures.ts'
+import { idempotency } from './idempotency.ts'
+import { jsonBody } from './input.ts'
+import { createApp } from './platform.ts'
+
+const db = useTestDatabase({ appPool: 8 })
+const log = createLogger('test', { level: 'silent' })
+
+/**
+ * A create route whose side effect is countable: each call creates a project in the
+ * caller's org. The user comes from a header here; in the functions it is the verified
+ * token.
+ */
+function testApp(options: { delayMs?: number; failWith?: number } = {}) {
+  const app = createApp({ log })
+  app.use('/v1/*', idempotency({ db: db.app, userOf: (c) => c.req.header('x-test-user') ?? '' }))
+  app.post('/v1/things', async (c) => {
+    const { name } = await jsonBody(c, v.object({ name: v.string() }))
+    const user = c.req.header('x-test-user') ?? ''
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
+    if (options.failWith) return c.json({ oops: true }, options.failWith as 500)
+    const [row] = await withUser(
+      db.app,
+      user,
+      (tx) => tx`
+      insert into projects (org_id, name)
+      select org_id, ${`${name} ${Math.random()}`} from memberships where user_id = ${user}
+      returning id`,
+    )
+    return c.json({ id: row?.id, name, at: Math.random() }, 201, {
+      Location: `/v1/things/${row?.id}`,
+    })
+  })
+  return app
+}
+
+const create = (
+  app: ReturnType<typeof testApp>,
+  user: UserRow,
+  key: string | undefined,
+  body: object,
+) =>
+  app.request('/v1/things', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: {
+      'content-type': 'application/json',
+      'x-test-user': user.id,
+      ...(key === undefined ? {} : { 'idempotency-key': key }),
+    },
+  })
+
+async function sideEffects(user: UserRow): Promise<number> {
+  const [row] = await db.admin`
+    select count(*)::int as n from projects p join memberships m on m.org_id = p.org_id
+     where m.user_id = ${user.id}`
+  return row?.n ?? -1
+}
+
+/** A guest who owns an org, so that the route has somewhere to create projects. */
+async function owner(): Promise<UserRow> {
+  const user = await createUser(db.admin)
+  await createOrg(db.admin, user)
+  return user
+}
+
+describe('Idempotency-Key', () => {
+  it('replays the first response byte for byte, and the side effect happens once', async () => {
+    const user = await owner()
+    const app = testApp()
+    const first = await create(app, user, 'k-1', { name: 'a' })
+    const again = await create(app, user, 'k-1', { name: 'a' })
+    expect(first.status).toBe(201)
+    expect(again.status).toBe(201)
+    expect(await again.text()).toBe(await first.text())
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(first.headers.get('idempotent-replayed')).toBeNull()
+    expect(again.headers.get('location')).toBe(first.headers.get('location'))
+    expect(await sideEffects(user)).toBe(1)
+  })
+
+  it('refuses the same key with a different body: 422 IDEMPOTENCY_KEY_REUSED', async () => {
+    const user = await owner()
+    const app = testApp()
+    await create(app, user, 'k-2', { name: 'a' })
+    const res = await create(app, user, 'k-2', { name: 'b' })
+    expect(res.status).toBe(422)
+    expect(((await res.json()) as { code: string }).code).toBe('IDEMPOTENCY_KEY_REUSED')
+    expect(await sideEffects(user)).toBe(1)
+  })
+
+  it('answers 409 IDEMPOTENCY_KEY_IN_USE while the first is running; one side effect', async () => {
+    const user = await owner()
+    const app = testApp({ delayMs: 300 })
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => create(app, user, 'k-3', { name: 'a' })),
+    )
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409])
+    expect(await sideEffects(user)).toBe(1)
+    const later = await create(app, user, 'k-3', { name: 'a' })
+    expect(later.headers.get('idempotent-replayed')).toBe('true')
+  })
+
+  it('scopes keys to the caller', async () => {
+    const [one, two] = [await owner(), await owner()]
+    const app = testApp()
+    await create(app, one, 'shared-key', { name: 'a' })
+    const res = await create(app, two, 'shared-key', { name: 'b' })
+    expect(res.status).toBe(201)
+    expect(res.headers.get('idempotent-replayed')).toBeNull()
+    expect(await sideEffects(two)).toBe(1)
+  })
+
+  it('releases the key after a 5xx so that a retry runs', async () => {
+    const user = await owner()
+    const failing = await create(testApp({ failWith: 503 }), user, 'k-4', { name: 'a' })
+    expect(failing.status).toBe(503)
+    const retry = await create(testApp(), user, 'k-4', { name: 'a' })
+    expect(retry.status).toBe(201)
+    expect(retry.headers.get('idempotent-replayed')).toBeNull()
+  })
+
+  it('treats an expired key as new', async () => {
+    const user = await owner()
+    const app = testApp()
+    await create(app, user, 'k-5', { name: 'a' })
+    await db.admin`update idempotency_keys set created_at = now() - interval '2 days',
+                   expires_at = now() - interval '1 day' where user_id = ${user.id}`
+    const res = await create(app, user, 'k-5', { name: 'b' })
+    expect(res.status).toBe(201)
+    expect(res.headers.get('idempotent-replayed')).toBeNull()
+    expect(await sideEffects(user)).toBe(2)
+  })
+
+  it('takes over a key abandoned in flight (a crashed request)', async () => {
+    const user = await owner()
+    await db.admin`insert into idempotency_keys (user_id, key, request_hash, created_at, expires_at)
+      values (${user.id}, 'k-6', ${Buffer.alloc(32)}, now() - interval '5 minutes', now() + interval '1 day')`
+    // The stored hash differs from any real request: a reused key is refused, not taken over.
+    expect((await create(testApp(), user, 'k-6', { name: 'a' })).status).toBe(422)
+    // With the same request, the abandoned claim is taken over and the request runs.
+    const body = JSON.stringify({ name: 'a' })
+    const hash = createHash('sha256').update('POST /v1/things\n').update(body).digest()
+    await db.admin`update idempotency_keys set request_hash = ${hash} where user_id = ${user.id}`
+    const res = await create(testApp(), user, 'k-6', { name: 'a' })
+    expect(res.status).toBe(201)
+    expect(await sideEffects(user)).toBe(1)
+  })
+
+  it('does not take over a key that is in flight but recent', async () => {
+    const user = await owner()
+    const hash = createHash('sha256').update('POST /v1/things\n').update('{"name":"a"}').digest()
+    await db.admin`insert into idempotency_keys (user_id, key, request_hash, expires_at)
+      values (${user.id}, 'k-7', ${hash}, now() + interval '1 day')`
+    expect((await create(testApp(), user, 'k-7', { name: 'a' })).status).toBe(409)
+    expect(await sideEffects(user)).toBe(0)
+  })
+
+  it('refuses a malformed key with 400 and does nothing', async () => {
+    const user = await owner()
+    const app = testApp()
+    for (const key of ['x'.repeat(256), 'has space', '']) {
+      const res = await create(app, user, key, { name: 'a' })
+      expect(res.status, key).toBe(400)
+      const body = (await res.json()) as { code: string; errors: { location: string }[] }
+      expect(body.errors[0]?.location).toBe('header.idempotency-key')
+    }
+    expect(await sideEffects(user)).toBe(0)
+  })
+
+  it('does nothing special without the header', async () => {
+    const user = await owner()
+    const app = testApp()
+    await create(app, user, undefined, { name: 'a' })
+    await create(app, user, undefined, { name: 'a' })
+    expect(await sideEffects(user)).toBe(2)
+  })
+})
