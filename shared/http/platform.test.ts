@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createLogger } from '#shared/log.ts'
 import { ApiError, ERROR_CATALOG, type Problem } from './errors.ts'
 import { jsonBody } from './input.ts'
+import { createMetricsRegistry } from './metrics.ts'
 import { createApp } from './platform.ts'
 
 /** API.md's common rules, through app.request() on a small app built like a function's. */
@@ -201,5 +202,17 @@ describe('the canonical log line', () => {
     for (const secret of ['query-secret', 'body-secret', 'header-secret', 'cookie-secret']) {
       expect(text).not.toContain(secret)
     }
+  })
+})
+
+describe('metrics through the platform', () => {
+  it('counts the final status: a 405 is counted as 405 under its route pattern', async () => {
+    const registry = createMetricsRegistry({ defaultMetrics: false })
+    const app = createApp({ log, metrics: registry })
+    app.get('/v1/only-get/:id', (c) => c.json({ ok: true }))
+    await app.request('/v1/only-get/123', { method: 'POST' })
+    const text = await registry.metrics()
+    expect(text).toMatch(/http_requests_total\{[^}]*status="405"[^}]*\} 1/)
+    expect(text).not.toContain('123')
   })
 })

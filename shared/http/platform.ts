@@ -2,15 +2,19 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { routePath } from 'hono/route'
+import type { Registry } from 'prom-client'
 import type { Logger } from '#shared/log.ts'
 import type { AppEnv } from './app-env.ts'
 import { ApiError, toProblem } from './errors.ts'
+import { httpMetrics } from './metrics.ts'
 import { requestId } from './request-id.ts'
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024
 
 export interface PlatformOptions {
   log: Logger
+  /** Where request counts and latencies go; see metrics.ts. */
+  metrics?: Registry
   /** Bytes; 64 KiB unless a function says otherwise. */
   bodyLimit?: number
 }
@@ -23,6 +27,8 @@ export interface PlatformOptions {
  */
 export function createApp(options: PlatformOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  // First, so that it sees the final status: 405 from methodNotAllowed, 413 from bodyLimit.
+  if (options.metrics) app.use(httpMetrics(options.metrics))
   app.use(requestId())
   app.use(async (c, next) => {
     const log = options.log.child({ request_id: c.get('requestId') })
