@@ -24,14 +24,25 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: options.onNotice ?? (() => {}),
-    // Timestamps leave as RFC 3339 strings and uuids as strings: JSON-ready, no Date churn.
+    // Sessions in UTC, so timestamps arrive as "… +00" and leave as RFC 3339 strings
+    // with their full microsecond precision: JSON-ready, and exact enough to serve as
+    // keyset cursors (a Date would cut them to milliseconds and repeat rows).
+    connection: { TimeZone: 'UTC' },
     types: {
       timestamptz: {
         to: 1184,
         from: [1184],
         serialize: (value: Date | string) => (value instanceof Date ? value.toISOString() : value),
-        parse: (value: string) => new Date(value).toISOString(),
+        parse: toRfc3339,
       },
     },
   })
+}
+
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\+00$/
+
+/** PostgreSQL's `2026-11-27 04:00:00.123456+00` → `2026-11-27T04:00:00.123456Z`. */
+export function toRfc3339(value: string): string {
+  const utc = UTC_TIMESTAMP.exec(value)
+  return utc ? `${utc[1]}T${utc[2]}Z` : new Date(value).toISOString()
 }
