@@ -1,0 +1,202 @@
+import { type CryptoKey, errors, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose'
+import { ApiError } from '#shared/http/errors.ts'
+import {
+  KeySetUnavailable,
+  type KeySource,
+  localKeySource,
+  type RemoteJwksOptions,
+  remoteKeySource,
+} from './jwks.ts'
+import { ALGORITHMS } from './keys.ts'
+
+/**
+ * The one access-token verifier every function uses (DESIGN.md §3, RFC 8725):
+ * - only EdDSA and ES256 (`none`, HS*, RS* refused before any key is looked up);
+ * - `typ` must be `at+jwt`, so no other JWT of ours can pass for an access token;
+ * - `iss`, `aud`, `sub`, `iat`, `exp`, `jti` required, with a small clock tolerance;
+ * - the key is chosen by `kid` alone from the configured key set. The header may hold
+ *   only `alg`, `kid` and `typ`: a token naming its own key (`jwk`, `jku`, `x5u`, `x5c`)
+ *   or asking for extensions (`crit`, `b64`) was not made by us and is refused unread.
+ * Every refusal is ApiError UNAUTHENTICATED with a short detail that never quotes the
+ * token. The only exception: with a remote key set that was never loaded (auth function
+ * unreachable), 503 UNAVAILABLE — the token may be fine, and a 401 would make clients
+ * throw away valid sessions.
+ */
+
+interface TokenFacts {
+  /** The `jti`. */
+  tokenId: string
+  /** The `exp`, in seconds since the epoch (a socket can close when it passes). */
+  expiresAt: number
+}
+
+export interface UserPrincipal extends TokenFacts {
+  kind: 'user'
+  userId: string
+  handle: string
+}
+
+export interface ClientPrincipal extends TokenFacts {
+  kind: 'client'
+  clientId: string
+  scopes: string[]
+}
+
+export type Principal = UserPrincipal | ClientPrincipal
+
+export interface VerifierOptions {
+  issuer: string
+  audience: string
+  /** A JWKS object from configuration, or the URL of the auth function's JWKS. */
+  jwks: { keys: unknown[] } | URL | string
+  /** Cache, cooldown and timeout of a remote JWKS. */
+  remote?: RemoteJwksOptions
+  /** Allowed clock skew for `exp` and `iat`; default 30 s. */
+  clockToleranceSeconds?: number
+}
+
+export interface AccessTokenVerifier {
+  /** The raw token (without "Bearer "). */
+  verify(token: string | undefined): Promise<Principal>
+  /** The `Authorization` header value: `Bearer <token>`. */
+  verifyAuthorization(header: string | undefined): Promise<Principal>
+  /** Resolves when keys are loaded (for /readyz); throws while a remote set is unreachable. */
+  ready(): Promise<void>
+}
+
+const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ'])
+/** Far above any token we issue; refuses megabyte junk before it is parsed. */
+const MAX_TOKEN_LENGTH = 8192
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+
+export async function createVerifier(options: VerifierOptions): Promise<AccessTokenVerifier> {
+  const { issuer, audience } = options
+  const tolerance = options.clockToleranceSeconds ?? 30
+  const source =
+    typeof options.jwks === 'string' || options.jwks instanceof URL
+      ? remoteKeySource(options.jwks, options.remote)
+      : await localKeySource(options.jwks)
+  const getKey = keyResolver(source)
+
+  async function verify(token: string | undefined): Promise<Principal> {
+    if (typeof token !== 'string' || token === '') throw refused('No access token was given')
+    if (token.length > MAX_TOKEN_LENGTH) throw refused('The access token is malformed')
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, getKey, {
+        algorithms: [...ALGORITHMS],
+        typ: 'at+jwt',
+        issuer,
+        audience,
+        requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti'],
+        clockTolerance: tolerance,
+      }))
+    } catch (error) {
+      throw toApiError(error)
+    }
+    // jose checks `iat` only against a maximum age; a token from the future is refused
+    // here, so a skewed or forged clock cannot mint tokens that live longer than issued.
+    if ((payload.iat as number) > Date.now() / 1000 + tolerance) {
+      throw refused('The access token is not valid yet')
+    }
+    return principalFrom(payload)
+  }
+
+  return {
+    verify,
+    verifyAuthorization: async (header) => {
+      if (header === undefined || header === '') return verify(undefined)
+      const token = BEARER.exec(header)?.[1]
+      if (token === undefined) throw refused('The Authorization header must be "Bearer <token>"')
+      return verify(token)
+    },
+    ready: () => source.ready(),
+  }
+}
+
+/** 403 unless a machine token carrying `scope` (guest tokens never carry scopes). */
+export function requireScope(
+  principal: Principal,
+  scope: string,
+): asserts principal is ClientPrincipal {
+  if (principal.kind !== 'client') {
+    throw new ApiError('FORBIDDEN', { detail: 'This route needs a machine token' })
+  }
+  if (!principal.scopes.includes(scope)) {
+    throw new ApiError('FORBIDDEN', { detail: `This route needs the scope ${scope}` })
+  }
+}
+
+/** 403 for machine tokens on routes that act as a user. */
+export function requireUser(principal: Principal): asserts principal is UserPrincipal {
+  if (principal.kind !== 'user') {
+    throw new ApiError('FORBIDDEN', { detail: 'This route needs a user token' })
+  }
+}
+
+/** A refusal inside key resolution, with the detail to show. */
+class Refused extends Error {}
+
+function refused(detail: string): ApiError {
+  return new ApiError('UNAUTHENTICATED', { detail })
+}
+
+function keyResolver(source: KeySource) {
+  return async (header: JWSHeaderParameters): Promise<CryptoKey> => {
+    if (Object.keys(header).some((name) => !ALLOWED_HEADER.has(name))) {
+      throw new Refused('The access token header is not accepted')
+    }
+    if (typeof header.kid !== 'string') throw new Refused('The access token names no key')
+    const entry = await source.get(header.kid)
+    // Unknown kid, or a kid whose key is for another algorithm: the same answer.
+    if (entry === undefined || entry.alg !== header.alg) {
+      throw new Refused('The access token was not signed by a known key')
+    }
+    return entry.key
+  }
+}
+
+/** jose's errors → one short detail each; nothing from the token is quoted. */
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (error instanceof KeySetUnavailable) {
+    return new ApiError('UNAVAILABLE', {
+      detail: 'Access tokens cannot be checked right now',
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+    })
+  }
+  if (error instanceof Refused) return refused(error.message)
+  if (error instanceof errors.JWTExpired) return refused('The access token has expired')
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return refused('The access token algorithm is not accepted')
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return refused('The access token signature is not valid')
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    // `claim` is a claim name such as "aud" or "typ", never a value from the token.
+    return refused(`The access token's "${error.claim}" is not accepted`)
+  }
+  return refused('The access token is malformed')
+}
+
+/** Exactly one of `handle` (a guest user) and `scope` (a machine client). */
+function principalFrom(payload: JWTPayload): Principal {
+  const { sub, jti, exp, handle, scope } = payload
+  if (typeof sub !== 'string' || sub === '' || sub.length > 255) {
+    throw refused('The access token\'s "sub" is not accepted')
+  }
+  if (typeof jti !== 'string' || jti === '')
+    throw refused('The access token\'s "jti" is not accepted')
+  const facts = { tokenId: jti, expiresAt: exp as number }
+  if (handle !== undefined && scope !== undefined) {
+    throw refused('The access token carries both a handle and a scope')
+  }
+  if (typeof handle === 'string' && handle !== '') {
+    return { kind: 'user', userId: sub, handle, ...facts }
+  }
+  if (typeof scope === 'string') {
+    return { kind: 'client', clientId: sub, scopes: scope.split(' ').filter(Boolean), ...facts }
+  }
+  throw refused('The access token carries neither a handle nor a scope')
+}
