@@ -1,3 +1,4 @@
+import type { Principal } from '#shared/auth/verifier.ts'
 import type { Logger } from '#shared/log.ts'
 
 /** The Hono environment every function's app shares: `new Hono<AppEnv>()`. */
@@ -5,5 +6,7 @@ export interface AppEnv {
   Variables: {
     requestId: string
     log: Logger
+    /** The verified caller, set by authenticate() on authenticated routes. */
+    principal: Principal
   }
 }

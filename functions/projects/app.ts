@@ -1,0 +1,44 @@
+import type { Hono } from 'hono'
+import type { AppEnv } from '#shared/http/app-env.ts'
+import { authenticate, currentUser } from '#shared/http/authenticate.ts'
+import { idempotency } from '#shared/http/idempotency.ts'
+import { createApp } from '#shared/http/platform.ts'
+import { rateLimit } from '#shared/ratelimit/middleware.ts'
+import type { ProjectsDeps } from './deps.ts'
+import { registerCreateProject } from './routes/create-project.ts'
+import { registerDeleteProject } from './routes/delete-project.ts'
+import { registerGetProject } from './routes/get-project.ts'
+import { registerListProjects } from './routes/list-projects.ts'
+import { registerUpdateProject } from './routes/update-project.ts'
+
+/** The projects function: its route table. Opens no sockets and reads no environment. */
+export function createProjectsApp(deps: ProjectsDeps): Hono<AppEnv> {
+  const app = createApp({ log: deps.log, ...(deps.metrics ? { metrics: deps.metrics } : {}) })
+  app.use('/v1/*', authenticate(deps.verifier))
+  app.use(
+    '/v1/*',
+    rateLimit({
+      limiter: deps.limiter,
+      policy: () => ({
+        name: 'authenticated',
+        ...toPolicy(deps.config.get('ratelimits').authenticated),
+      }),
+      subject: (c) => `user:${currentUser(c).userId}`,
+    }),
+  )
+  app.post(
+    '/v1/orgs/:orgId/projects',
+    idempotency({ db: deps.db, userOf: (c) => currentUser(c).userId }),
+  )
+
+  registerCreateProject(app, deps)
+  registerListProjects(app, deps)
+  registerGetProject(app, deps)
+  registerUpdateProject(app, deps)
+  registerDeleteProject(app, deps)
+  return app
+}
+
+function toPolicy(limit: { limit: number; window_seconds: number }) {
+  return { limit: limit.limit, windowSeconds: limit.window_seconds }
+}

@@ -1,0 +1,50 @@
+import type { Hono } from 'hono'
+import * as v from 'valibot'
+import { withUser } from '#shared/db/tenant.ts'
+import type { AppEnv } from '#shared/http/app-env.ts'
+import { currentUser } from '#shared/http/authenticate.ts'
+import { ApiError } from '#shared/http/errors.ts'
+import { jsonBody } from '#shared/http/input.ts'
+import type { ProjectsDeps } from '../deps.ts'
+import {
+  nameTaken,
+  orgRole,
+  type Project,
+  ProjectDescription,
+  ProjectName,
+  pathId,
+  requireAdmin,
+} from '../lib/project.ts'
+
+const Body = v.object({
+  name: ProjectName,
+  description: v.optional(ProjectDescription, ''),
+})
+
+/** POST /v1/orgs/{orgId}/projects — admins; the org's quota comes from the projects config. */
+export function registerCreateProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {
+  app.post('/v1/orgs/:orgId/projects', async (c) => {
+    const user = currentUser(c)
+    const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
+    const body = await jsonBody(c, Body)
+    const quota = deps.config.get('projects').max_projects_per_org
+    const project = await withUser(deps.db, user.userId, async (tx) => {
+      requireAdmin(await orgRole(tx, orgId, user.userId))
+      // One creator at a time per org, so two concurrent creates cannot both pass the quota.
+      await tx`select pg_advisory_xact_lock(hashtextextended(${`projects:${orgId}`}, 0))`
+      const [count] = await tx<{ n: number }[]>`
+        select count(*)::int as n from projects where org_id = ${orgId}`
+      if ((count?.n ?? 0) >= quota) {
+        throw new ApiError('PROJECT_LIMIT_REACHED', {
+          detail: `This org may have ${quota} projects.`,
+        })
+      }
+      const [row] = await tx<Project[]>`
+        insert into projects (org_id, name, description)
+        values (${orgId}, ${body.name}, ${body.description})
+        returning id, org_id, name, description, created_at, updated_at`.catch(nameTaken)
+      return row as Project
+    })
+    return c.json(project, 201, { Location: `/v1/projects/${project.id}` })
+  })
+}

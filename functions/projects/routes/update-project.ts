@@ -1,0 +1,46 @@
+import type { Hono } from 'hono'
+import * as v from 'valibot'
+import { withUser } from '#shared/db/tenant.ts'
+import type { AppEnv } from '#shared/http/app-env.ts'
+import { currentUser } from '#shared/http/authenticate.ts'
+import { ApiError } from '#shared/http/errors.ts'
+import { jsonBody } from '#shared/http/input.ts'
+import type { ProjectsDeps } from '../deps.ts'
+import {
+  nameTaken,
+  orgRole,
+  type Project,
+  ProjectDescription,
+  ProjectName,
+  pathId,
+  requireAdmin,
+} from '../lib/project.ts'
+
+// Only these two fields can change; anything else in the body (id, org_id, created_at)
+// is dropped by the schema, never written.
+const Body = v.object({
+  name: v.optional(ProjectName),
+  description: v.optional(ProjectDescription),
+})
+
+/** PATCH /v1/projects/{projectId} — admins of its org. */
+export function registerUpdateProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {
+  app.patch('/v1/projects/:projectId', async (c) => {
+    const user = currentUser(c)
+    const id = pathId(c.req.param('projectId'), 'PROJECT_NOT_FOUND')
+    const body = await jsonBody(c, Body)
+    const project = await withUser(deps.db, user.userId, async (tx) => {
+      const [current] = await tx<{ org_id: string }[]>`select org_id from projects where id = ${id}`
+      if (!current) throw new ApiError('PROJECT_NOT_FOUND')
+      requireAdmin(await orgRole(tx, current.org_id, user.userId))
+      const [row] = await tx<Project[]>`
+        update projects
+           set name = coalesce(${body.name ?? null}, name),
+               description = coalesce(${body.description ?? null}, description)
+         where id = ${id}
+        returning id, org_id, name, description, created_at, updated_at`.catch(nameTaken)
+      return row as Project
+    })
+    return c.json(project)
+  })
+}
