@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from '#test/harness/auth.ts'
+import { useTestDatabase } from '#test/harness/database.ts'
+import { createOrg, createProject, createUser } from '#test/harness/fixtures.ts'
+import { freePort } from '#test/harness/local-servers.ts'
+
+/**
+ * The projects function as its own process (functions/projects/main.ts): environment
+ * checked at boot, ready only after its config loaded, serving real HTTP with tokens
+ * verified against the auth function's JWKS URL, and exiting 0 on SIGTERM.
+ */
+
+const db = useTestDatabase()
+let auth: TestAuth
+let jwksServer: Server
+let jwksUrl: string
+
+beforeAll(async () => {
+  auth = await createTestAuth()
+  jwksServer = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify(auth.keys.publicJwks()))
+  })
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve))
+  const address = jwksServer.address()
+  jwksUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/.well-known/jwks.json`
+})
+
+afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())))
+
+function start(env: Record<string, string>): {
+  child: ChildProcess
+  output: () => string
+  exited: Promise<number | null>
+} {
+  const child = spawn(process.execPath, ['functions/projects/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  child.stdout?.on('data', (chunk) => (text += chunk))
+  child.stderr?.on('data', (chunk) => (text += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, output: () => text, exited }
+}
+
+async function waitReady(port: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+    if (res?.status === 200) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`not ready within 15 s:\n${output()}`)
+}
+
+describe('projects function process', () => {
+  it('serves a project over HTTP and drains on SIGTERM', async () => {
+    const port = await freePort()
+    const proc = start({
+      PORT: String(port),
+      DATABASE_URL: db.url('tenantry_app'),
+      AUTH_ISSUER: TEST_ISSUER,
+      AUTH_AUDIENCE: TEST_AUDIENCE,
+      AUTH_JWKS_URL: jwksUrl,
+      CURSOR_SECRET: 'c'.repeat(32),
+      LOG_LEVEL: 'warn',
+    })
+    try {
+      await waitReady(port, proc.output)
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as object
+      expect(ready).toEqual({ status: 'ready', configs: { projects: 1, ratelimits: 1 } })
+      const user = await createUser(db.admin)
+      const project = await createProject(db.admin, await createOrg(db.admin, user), 'Over HTTP')
+      const res = await fetch(`http://127.0.0.1:${port}/v1/projects/${project.id}`, {
+        headers: { authorization: await auth.bearer(user) },
+      })
+      expect(res.status, proc.output()).toBe(200)
+      expect(((await res.json()) as { name: string }).name).toBe('Over HTTP')
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      expect(metrics).toContain('route="/v1/projects/:projectId"')
+    } finally {
+      proc.child.kill('SIGTERM')
+    }
+    expect(await proc.exited, proc.output()).toBe(0)
+  })
+
+  it('exits 1 with one line naming each missing variable', async () => {
+    const proc = start({ DATABASE_URL: 'mysql://nope', CURSOR_SECRET: 'short' })
+    expect(await proc.exited).toBe(1)
+    const text = proc.output()
+    for (const name of [
+      'DATABASE_URL',
+      'AUTH_ISSUER',
+      'AUTH_AUDIENCE',
+      'AUTH_JWKS_URL',
+      'CURSOR_SECRET',
+    ]) {
+      expect(text).toMatch(new RegExp(`^${name}: `, 'm'))
+    }
+    expect(text).not.toContain('mysql://nope')
+  })
+})

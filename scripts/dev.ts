@@ -1,0 +1,15 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+
+/** `npm run dev -- <function>`: one function alone, from source, restarted on change. */
+const name = process.argv[2]
+const functions = existsSync('functions') ? readdirSync('functions') : []
+if (!name || !functions.includes(name)) {
+  process.stderr.write(`usage: npm run dev -- <function>; functions: ${functions.join(', ')}\n`)
+  process.exit(2)
+}
+const child = spawn(process.execPath, ['--watch', `functions/${name}/main.ts`], {
+  stdio: 'inherit',
+})
+child.on('exit', (code) => process.exit(code ?? 1))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
