@@ -1,14 +1,14 @@
 import type { Sql } from 'postgres'
 import type { Registry } from 'prom-client'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
-import type { ConfigCache } from '#shared/config/cache.ts'
+import type { ConfigReader } from '#shared/config/cache.ts'
 import type { Logger } from '#shared/log.ts'
 import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
 
 /** What the projects function is built from; main.ts makes them once per process. */
 export interface ProjectsDeps {
   db: Sql
-  config: ConfigCache<'projects' | 'ratelimits'>
+  config: ConfigReader<'projects' | 'ratelimits'>
   verifier: AccessTokenVerifier
   limiter: RateLimiter
   log: Logger

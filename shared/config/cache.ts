@@ -175,3 +175,6 @@ function deepFreeze<T>(value: T): T {
   }
   return value
 }
+
+/** What handlers need of the cache: reading. Any cache holding at least S will do. */
+export type ConfigReader<S extends ConfigService> = Pick<ConfigCache<S>, 'get'>

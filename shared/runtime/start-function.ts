@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
 import { Redis } from 'ioredis'
 import type { Sql } from 'postgres'
 import type { Registry } from 'prom-client'
 import * as v from 'valibot'
+import type { KeySet } from '#shared/auth/keys.ts'
 import { type AccessTokenVerifier, createVerifier } from '#shared/auth/verifier.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
 import type { ConfigService } from '#shared/config/schemas.ts'
@@ -25,7 +27,8 @@ import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-l
 const url = (protocols: RegExp, what: string) =>
   v.pipe(v.string(`required, ${what}`), v.regex(protocols, `must be ${what}`))
 
-const Env = v.object({
+/** What every function reads. */
+const COMMON_ENV = {
   PORT: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'must be a port number'), v.transform(Number)),
     '8080',
@@ -34,36 +37,89 @@ const Env = v.object({
   REDIS_URL: v.optional(url(/^rediss?:\/\/\S+$/, 'a redis:// URL')),
   AUTH_ISSUER: v.pipe(v.string('required, the token issuer'), v.minLength(1, 'required')),
   AUTH_AUDIENCE: v.pipe(v.string('required, the token audience'), v.minLength(1, 'required')),
+  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`), 'info'),
+}
+
+/** Functions that verify tokens with the auth function's published keys (all but auth). */
+const REMOTE_KEYS_ENV = {
   AUTH_JWKS_URL: v.pipe(
     v.string('required, the URL of the auth function’s /.well-known/jwks.json'),
     v.url('must be a URL'),
   ),
+}
+
+/** Functions that sign list cursors (on by default). */
+const CURSOR_ENV = {
   CURSOR_SECRET: v.pipe(
     v.string('required, at least 32 characters shared by every replica'),
     v.minLength(32, 'must be at least 32 characters'),
   ),
-  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`), 'info'),
-})
+}
 
-export interface FunctionDeps<S extends ConfigService> {
+type CommonEnv = v.InferOutput<v.ObjectSchema<typeof COMMON_ENV, undefined>>
+/** The validated environment a function sees: the common entries plus its own. */
+export type FunctionEnv<E extends v.ObjectEntries> = CommonEnv &
+  v.InferOutput<v.ObjectSchema<E, undefined>>
+
+export interface FunctionDeps<
+  S extends ConfigService,
+  E extends v.ObjectEntries = Record<never, never>,
+> {
   db: Sql
   config: ConfigCache<S>
   verifier: AccessTokenVerifier
   limiter: RateLimiter
   log: Logger
+  /**
+   * Signs list cursors. With `cursors: false` it is random per process (nothing signed
+   * with it survives a restart or crosses replicas), so such a function must not page.
+   */
   cursorSecret: Uint8Array
   metrics: Registry
+  /** The validated environment, the function's own entries (`spec.env`) included. */
+  env: FunctionEnv<E>
+  /** The key set `spec.keys` loaded; undefined for functions that verify remotely. */
+  keys: KeySet | undefined
 }
 
-export interface FunctionSpec<S extends ConfigService> {
+export interface FunctionSpec<
+  S extends ConfigService,
+  E extends v.ObjectEntries = Record<never, never>,
+> {
   name: string
   /** The configs this function reads; all must load before it reports ready. */
   services: readonly S[]
-  build(deps: FunctionDeps<S>): Hono<AppEnv>
+  /**
+   * The function's own environment entries, validated in the same pass as the common
+   * ones, so a bad environment is reported in one go, one line per variable.
+   */
+  env?: E
+  /**
+   * For the function that holds the signing keys (auth): loads them from the validated
+   * environment. The verifier then trusts exactly this key set and AUTH_JWKS_URL is not
+   * read (auth would otherwise fetch its own JWKS over HTTP). A thrown Error's message
+   * is printed as the boot failure, so it must name the variable and never the key.
+   */
+  keys?: (env: FunctionEnv<E>) => Promise<KeySet>
+  /** False for a function without paginated lists: CURSOR_SECRET is then not read. */
+  cursors?: boolean
+  build(deps: FunctionDeps<S, E>): Hono<AppEnv>
 }
 
-export async function startFunction<S extends ConfigService>(spec: FunctionSpec<S>): Promise<void> {
-  const env = loadEnv(Env)
+export async function startFunction<
+  S extends ConfigService,
+  E extends v.ObjectEntries = Record<never, never>,
+>(spec: FunctionSpec<S, E>): Promise<void> {
+  const cursors = spec.cursors ?? true
+  const entries: v.ObjectEntries = {
+    ...COMMON_ENV,
+    ...(spec.keys ? {} : REMOTE_KEYS_ENV),
+    ...(cursors ? CURSOR_ENV : {}),
+    ...spec.env,
+  }
+  const schema = v.object(entries)
+  const env = loadEnv(schema) as FunctionEnv<E> & { AUTH_JWKS_URL?: string; CURSOR_SECRET?: string }
+  const keys = spec.keys ? await loadKeys(spec.keys, env) : undefined
   const log = createLogger(spec.name, { level: env.LOG_LEVEL })
   const metrics = createMetricsRegistry()
   const readiness = new Readiness()
@@ -83,7 +139,7 @@ export async function startFunction<S extends ConfigService>(spec: FunctionSpec<
   const verifier = await createVerifier({
     issuer: env.AUTH_ISSUER,
     audience: env.AUTH_AUDIENCE,
-    jwks: env.AUTH_JWKS_URL,
+    jwks: keys ? keys.publicJwks() : (env.AUTH_JWKS_URL as string),
   })
   const app = spec.build({
     db,
@@ -91,8 +147,12 @@ export async function startFunction<S extends ConfigService>(spec: FunctionSpec<
     verifier,
     limiter,
     log,
-    cursorSecret: new TextEncoder().encode(env.CURSOR_SECRET),
+    cursorSecret: env.CURSOR_SECRET
+      ? new TextEncoder().encode(env.CURSOR_SECRET)
+      : new Uint8Array(randomBytes(32)),
     metrics,
+    env,
+    keys,
   })
   registerHealth(app, readiness)
   registerMetrics(app, metrics)
@@ -116,4 +176,14 @@ export async function startFunction<S extends ConfigService>(spec: FunctionSpec<
   readiness.provideConfigs(() => config.versions() as Record<string, number>)
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
+}
+
+/** Key material that does not load is a bad environment too: one line, exit 1. */
+async function loadKeys<E>(load: (env: E) => Promise<KeySet>, env: E): Promise<KeySet> {
+  try {
+    return await load(env)
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : 'the keys did not load'}\n`)
+    return process.exit(1)
+  }
 }

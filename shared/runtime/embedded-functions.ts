@@ -1,0 +1,31 @@
+import type { Hono } from 'hono'
+import type { Sql } from 'postgres'
+import type { Registry } from 'prom-client'
+import type { KeySet } from '#shared/auth/keys.ts'
+import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
+import type { ConfigCache } from '#shared/config/cache.ts'
+import type { AppEnv } from '#shared/http/app-env.ts'
+import type { Logger } from '#shared/log.ts'
+import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
+import { createProjectsApp } from '../../functions/projects/app.ts'
+import type { FunctionName } from './gateway.ts'
+
+/** Everything the embedded default can hand a function. */
+export interface EmbeddedDeps {
+  db: Sql
+  config: ConfigCache
+  verifier: AccessTokenVerifier
+  limiter: RateLimiter
+  log: Logger
+  metrics: Registry
+  keys: KeySet
+  issuer: string
+  audience: string
+  cursorSecret: Uint8Array
+}
+
+/** The functions `npm start` mounts, each behind its paths in gateway.ts. */
+export const EMBEDDED_FUNCTIONS: ReadonlyArray<{
+  name: FunctionName
+  build(deps: EmbeddedDeps): Hono<AppEnv>
+}> = [{ name: 'projects', build: (deps) => createProjectsApp(deps) }]
