@@ -3,13 +3,14 @@ import type { AppEnv } from '#shared/http/app-env.ts'
 import { authenticate, currentUser } from '#shared/http/authenticate.ts'
 import { idempotency } from '#shared/http/idempotency.ts'
 import { createApp } from '#shared/http/platform.ts'
+import type { RouteSpec } from '#shared/http/route-spec.ts'
 import { rateLimit } from '#shared/ratelimit/middleware.ts'
 import type { ProjectsDeps } from './deps.ts'
-import { registerCreateProject } from './routes/create-project.ts'
-import { registerDeleteProject } from './routes/delete-project.ts'
-import { registerGetProject } from './routes/get-project.ts'
-import { registerListProjects } from './routes/list-projects.ts'
-import { registerUpdateProject } from './routes/update-project.ts'
+import { createProjectSpec, registerCreateProject } from './routes/create-project.ts'
+import { deleteProjectSpec, registerDeleteProject } from './routes/delete-project.ts'
+import { getProjectSpec, registerGetProject } from './routes/get-project.ts'
+import { listProjectsSpec, registerListProjects } from './routes/list-projects.ts'
+import { registerUpdateProject, updateProjectSpec } from './routes/update-project.ts'
 
 /** The projects function: its route table. Opens no sockets and reads no environment. */
 export function createProjectsApp(deps: ProjectsDeps): Hono<AppEnv> {
@@ -42,3 +43,12 @@ export function createProjectsApp(deps: ProjectsDeps): Hono<AppEnv> {
 function toPolicy(limit: { limit: number; window_seconds: number }) {
   return { limit: limit.limit, windowSeconds: limit.window_seconds }
 }
+
+/** Every route of this function, for the OpenAPI document (a test checks none is missing). */
+export const PROJECTS_ROUTES: RouteSpec[] = [
+  createProjectSpec,
+  listProjectsSpec,
+  getProjectSpec,
+  updateProjectSpec,
+  deleteProjectSpec,
+]

@@ -11,7 +11,8 @@ import { parseInput } from './input.ts'
  * is a next page, so pages have no duplicates or gaps.
  */
 
-const Query = v.object({
+/** The list query, exported for the OpenAPI document. */
+export const PageQuery = v.object({
   limit: v.optional(
     v.pipe(
       v.string(),
@@ -41,7 +42,11 @@ export function pageRequest<K>(
   query: Record<string, string | undefined>,
   secret: Uint8Array,
 ): PageRequest<K> {
-  const { limit, cursor } = parseInput(Query, { limit: query.limit, cursor: query.cursor }, 'query')
+  const { limit, cursor } = parseInput(
+    PageQuery,
+    { limit: query.limit, cursor: query.cursor },
+    'query',
+  )
   return { limit, after: cursor === undefined ? undefined : decodeCursor<K>(cursor, secret) }
 }
 

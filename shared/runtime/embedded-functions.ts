@@ -5,9 +5,10 @@ import type { KeySet } from '#shared/auth/keys.ts'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
 import type { ConfigCache } from '#shared/config/cache.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
+import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { Logger } from '#shared/log.ts'
 import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
-import { createProjectsApp } from '../../functions/projects/app.ts'
+import { createProjectsApp, PROJECTS_ROUTES } from '../../functions/projects/app.ts'
 import type { FunctionName } from './gateway.ts'
 
 /** Everything the embedded default can hand a function. */
@@ -28,4 +29,6 @@ export interface EmbeddedDeps {
 export const EMBEDDED_FUNCTIONS: ReadonlyArray<{
   name: FunctionName
   build(deps: EmbeddedDeps): Hono<AppEnv>
-}> = [{ name: 'projects', build: (deps) => createProjectsApp(deps) }]
+  /** Its routes, for the OpenAPI document. */
+  routes: RouteSpec[]
+}> = [{ name: 'projects', build: (deps) => createProjectsApp(deps), routes: PROJECTS_ROUTES }]

@@ -17,6 +17,8 @@ import { serve } from '#shared/http/serve.ts'
 import { createLogger, LOG_LEVELS } from '#shared/log.ts'
 import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
+import { apiDocumentYaml } from './api-document.ts'
+import { registerDocs } from './docs.ts'
 import { EMBEDDED_FUNCTIONS } from './embedded-functions.ts'
 import { startEmbeddedPostgres } from './embedded-postgres.ts'
 import { type FunctionName, ownerOf } from './gateway.ts'
@@ -93,6 +95,7 @@ const readiness = new Readiness({ configs: () => config.versions() as Record<str
 const host = createApp({ log })
 registerHealth(host, readiness)
 registerMetrics(host, metrics)
+registerDocs(host, apiDocumentYaml())
 
 const served = await serve(
   {
@@ -121,7 +124,7 @@ log.info(
     database: embedded ? `embedded (${dataDir})` : 'DATABASE_URL',
     redis: redis ? 'REDIS_URL' : 'in-process',
   },
-  `Tenantry API on http://localhost:${served.port}`,
+  `Tenantry API on http://localhost:${served.port}, reference at http://localhost:${served.port}/docs`,
 )
 
 /** 32 random bytes kept in a file: list cursors stay valid across restarts. */

@@ -12,6 +12,21 @@ export interface Project {
   updated_at: string
 }
 
+/** The response shape, for the OpenAPI document. */
+export const ProjectSchema = v.object({
+  id: v.pipe(v.string(), v.uuid()),
+  org_id: v.pipe(v.string(), v.uuid()),
+  name: v.string(),
+  description: v.string(),
+  created_at: v.pipe(v.string(), v.isoTimestamp()),
+  updated_at: v.pipe(v.string(), v.isoTimestamp()),
+})
+
+export const ProjectListSchema = v.object({
+  items: v.array(ProjectSchema),
+  next_cursor: v.nullable(v.string()),
+})
+
 /** Names: trimmed, 1–100 characters, no control characters (the database agrees). */
 export const ProjectName = v.pipe(
   v.string('must be a string'),

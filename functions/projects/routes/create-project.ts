@@ -5,6 +5,7 @@ import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { jsonBody } from '#shared/http/input.ts'
+import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { ProjectsDeps } from '../deps.ts'
 import {
   nameTaken,
@@ -12,6 +13,7 @@ import {
   type Project,
   ProjectDescription,
   ProjectName,
+  ProjectSchema,
   pathId,
   requireAdmin,
 } from '../lib/project.ts'
@@ -20,6 +22,18 @@ const Body = v.object({
   name: ProjectName,
   description: v.optional(ProjectDescription, ''),
 })
+
+export const createProjectSpec: RouteSpec = {
+  method: 'post',
+  path: '/v1/orgs/:orgId/projects',
+  summary: 'Create a project in an org (admins)',
+  tag: 'projects',
+  auth: 'user',
+  body: Body,
+  idempotent: true,
+  response: { status: 201, description: 'The project', schema: ProjectSchema },
+  errors: ['ORG_NOT_FOUND', 'PROJECT_NAME_TAKEN', 'PROJECT_LIMIT_REACHED'],
+}
 
 /** POST /v1/orgs/{orgId}/projects — admins; the org's quota comes from the projects config. */
 export function registerCreateProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {

@@ -3,8 +3,19 @@ import { withUser } from '#shared/db/tenant.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
+import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { ProjectsDeps } from '../deps.ts'
-import { type Project, pathId } from '../lib/project.ts'
+import { type Project, ProjectSchema, pathId } from '../lib/project.ts'
+
+export const getProjectSpec: RouteSpec = {
+  method: 'get',
+  path: '/v1/projects/:projectId',
+  summary: 'Read a project (members of its org)',
+  tag: 'projects',
+  auth: 'user',
+  response: { status: 200, description: 'The project', schema: ProjectSchema },
+  errors: ['PROJECT_NOT_FOUND'],
+}
 
 /** GET /v1/projects/{projectId} — members of its org; anyone else gets the same 404. */
 export function registerGetProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {

@@ -2,11 +2,23 @@ import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
-import { pageRequest, toPage } from '#shared/http/pagination.ts'
+import { PageQuery, pageRequest, toPage } from '#shared/http/pagination.ts'
+import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { ProjectsDeps } from '../deps.ts'
-import { orgRole, type Project, pathId } from '../lib/project.ts'
+import { orgRole, type Project, ProjectListSchema, pathId } from '../lib/project.ts'
 
 type Position = [createdAt: string, id: string]
+
+export const listProjectsSpec: RouteSpec = {
+  method: 'get',
+  path: '/v1/orgs/:orgId/projects',
+  summary: 'List the projects of an org (members)',
+  tag: 'projects',
+  auth: 'user',
+  query: PageQuery,
+  response: { status: 200, description: 'A page of projects', schema: ProjectListSchema },
+  errors: ['ORG_NOT_FOUND', 'INVALID_CURSOR'],
+}
 
 /** GET /v1/orgs/{orgId}/projects — members; oldest first, keyset-paginated. */
 export function registerListProjects(app: Hono<AppEnv>, deps: ProjectsDeps): void {

@@ -5,6 +5,7 @@ import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { jsonBody } from '#shared/http/input.ts'
+import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { ProjectsDeps } from '../deps.ts'
 import {
   nameTaken,
@@ -12,6 +13,7 @@ import {
   type Project,
   ProjectDescription,
   ProjectName,
+  ProjectSchema,
   pathId,
   requireAdmin,
 } from '../lib/project.ts'
@@ -22,6 +24,17 @@ const Body = v.object({
   name: v.optional(ProjectName),
   description: v.optional(ProjectDescription),
 })
+
+export const updateProjectSpec: RouteSpec = {
+  method: 'patch',
+  path: '/v1/projects/:projectId',
+  summary: 'Rename a project or change its description (admins)',
+  tag: 'projects',
+  auth: 'user',
+  body: Body,
+  response: { status: 200, description: 'The project', schema: ProjectSchema },
+  errors: ['PROJECT_NOT_FOUND', 'PROJECT_NAME_TAKEN'],
+}
 
 /** PATCH /v1/projects/{projectId} — admins of its org. */
 export function registerUpdateProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {

@@ -1,0 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { apiDocumentYaml } from '#shared/runtime/api-document.ts'
+
+/** `npm run openapi`: writes docs/api/openapi.yaml from the route specs. */
+await mkdir('docs/api', { recursive: true })
+await writeFile('docs/api/openapi.yaml', apiDocumentYaml())
+process.stdout.write('wrote docs/api/openapi.yaml\n')

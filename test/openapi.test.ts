@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+import { createLogger } from '#shared/log.ts'
+import { apiDocumentYaml } from '#shared/runtime/api-document.ts'
+import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
+
+/** The committed OpenAPI document is generated from the route specs and matches the code. */
+describe('OpenAPI document', () => {
+  it('is up to date: docs/api/openapi.yaml equals what `npm run openapi` generates', async () => {
+    const committed = await readFile(new URL('../docs/api/openapi.yaml', import.meta.url), 'utf8')
+    expect(committed, 'run `npm run openapi` and commit docs/api/openapi.yaml').toBe(
+      apiDocumentYaml(),
+    )
+  })
+
+  it.each(EMBEDDED_FUNCTIONS.map((fn) => [fn.name, fn] as const))(
+    'lists exactly the routes the %s function registers',
+    (_name, fn) => {
+      // Building the app only registers routes; nothing here is called.
+      const app = fn.build({
+        log: createLogger('openapi', { level: 'silent' }),
+      } as unknown as EmbeddedDeps)
+      const registered = app.routes
+        .filter((route) => route.method !== 'ALL' && route.path.startsWith('/v1/'))
+        .map((route) => `${route.method} ${route.path}`)
+      const specified = fn.routes.map((spec) => `${spec.method.toUpperCase()} ${spec.path}`)
+      expect(new Set(registered)).toEqual(new Set(specified))
+    },
+  )
+})
