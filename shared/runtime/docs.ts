@@ -26,28 +26,29 @@ interface Document {
   paths: Record<string, Record<string, Operation>>
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 
 function render(doc: Document): string {
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
       const responses = Object.entries(op.responses ?? {})
         .map(
-          ([status, r]) => `<li><code>${escape(status)}</code> ${escape(r.description ?? '')}</li>`,
+          ([status, r]) =>
+            `<li><code>${escapeHtml(status)}</code> ${escapeHtml(r.description ?? '')}</li>`,
         )
         .join('')
-      return `<section><h3><code>${escape(method.toUpperCase())} ${escape(path)}</code></h3><p>${escape(op.summary ?? '')}</p><ul>${responses}</ul></section>`
+      return `<section><h3><code>${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</code></h3><p>${escapeHtml(op.summary ?? '')}</p><ul>${responses}</ul></section>`
     }),
   )
   const errors = Object.entries(ERROR_CATALOG)
     .map(
       ([code, { status, title }]) =>
-        `<tr id="${code.toLowerCase().replaceAll('_', '-')}"><td><code>${code}</code></td><td>${status}</td><td>${escape(title)}</td></tr>`,
+        `<tr id="${code.toLowerCase().replaceAll('_', '-')}"><td><code>${code}</code></td><td>${status}</td><td>${escapeHtml(title)}</td></tr>`,
     )
     .join('')
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(doc.info.title)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .2em}section{border-top:1px solid #ddd}</style>
-</head><body><h1>${escape(doc.info.title)}</h1><p>${escape(doc.info.description ?? '')}</p>
+</head><body><h1>${escapeHtml(doc.info.title)}</h1><p>${escapeHtml(doc.info.description ?? '')}</p>
 <p>Machine-readable: <a href="/docs/openapi.yaml">openapi.yaml</a> (OpenAPI 3.1).</p>
 <h2>Operations</h2>${operations.join('')}
 <h2 id="errors">Errors</h2><table><tr><th>code</th><th>status</th><th>title</th></tr>${errors}</table></body></html>`
