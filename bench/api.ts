@@ -1,0 +1,259 @@
+import os from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
+import { freePort } from '#test/harness/local-servers.ts'
+import { buildBundle, bundlePath, ROOT } from './lib/bundle.ts'
+import { onCleanup, runMain } from './lib/cleanup.ts'
+import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
+import { keepAliveClient } from './lib/http-client.ts'
+import { interleave, type Side } from './lib/interleave.ts'
+import { serveJwks } from './lib/jwks.ts'
+import { LOOPBACK_FLAGS } from './lib/loopback.ts'
+import { machineFacts } from './lib/machine.ts'
+import { readOptions } from './lib/options.ts'
+import { type BenchPostgres, provideBenchPostgres } from './lib/postgres.ts'
+import { type Child, logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
+import { printReport, ratioOf } from './lib/report.ts'
+import { liftRateLimits, type SeededPairs, seedProjects } from './lib/seed.ts'
+
+/**
+ * What the whole request path costs over a bare server: reading one project by primary
+ * key over HTTP. Two servers, each its own process on 127.0.0.1 with a pool of 10
+ * connections (the functions' pool size, shared/db/client.ts), driven in turn by one
+ * keep-alive load generator (this process) at the same concurrency, the same random
+ * (project, member) pairs:
+ *   a  baseline: a bare node:http server, one postgres.js query as the superuser, JSON
+ *   b  GET /v1/projects/{id} on the bundled projects function (node dist/projects/index.mjs)
+ *      with the member's token: JWT verification, rate limit, withUser() RLS transaction
+ *      as tenantry_app, JSON, request log line, metrics
+ * Last line: `ratio <b/a>` (throughput) of the first regime. Issue 3's target is ≥ 0.5.
+ */
+
+const options = readOptions('npm run bench:api -- [options]', {
+  concurrency: {
+    default: '1,16',
+    help: 'comma-separated concurrencies (requests in flight), each run with both sides; the first gives the last `ratio` line',
+  },
+  rounds: { min: 1, default: 6, help: 'measured rounds; each runs every side once' },
+  seconds: { min: 0.1, default: 1.5, help: 'seconds per side per round' },
+  warmup: { default: 1.5, help: 'warm-up seconds per side before the first round of a regime' },
+  pool: { min: 1, default: 10, help: 'connections per server (the function’s is fixed at 10)' },
+  users: { min: 1, default: 200, help: 'users to seed; each owns an org with 10 projects' },
+  logLevel: {
+    default: 'info',
+    help: 'LOG_LEVEL of the function (info: one log line per request, as in production)',
+  },
+  build: { default: true, help: 'run `npm run build` first (off: use dist/ as it is)' },
+  functionFlags: {
+    default: '',
+    help: 'extra Node flags for the function, space-separated (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")',
+  },
+})
+
+const FUNCTION_POOL = 10
+
+await runMain(async () => {
+  const concurrencies = parseConcurrencies(options.concurrency)
+  if (options.pool !== FUNCTION_POOL) {
+    process.stderr.write(
+      `note: --pool ${options.pool} applies to the baseline only; the function's pool is ${FUNCTION_POOL}\n`,
+    )
+  }
+  for (const line of machineFacts()) out(line)
+  const bundle = options.build
+    ? await buildBundle('projects')
+    : { path: bundlePath('projects'), kib: Number.NaN }
+  const pg = await provideBenchPostgres()
+  out(`postgresql: ${pg.serverVersion}, ${pg.source}`)
+  out(
+    `settings: concurrency ${concurrencies.join(', ')}; pool ${options.pool} (baseline) and ${FUNCTION_POOL} (function); ${options.rounds} rounds × ${options.seconds} s per side, warm-up ${options.warmup} s; function LOG_LEVEL ${options.logLevel}`,
+  )
+  out(
+    `function: ${bundle.path.slice(ROOT.length)}${Number.isFinite(bundle.kib) ? ` (${bundle.kib.toFixed(0)} KiB, built now)` : ' (not rebuilt)'}`,
+  )
+  const pairs = await seedProjects(pg.url(null), options.users)
+  await liftRateLimits(pg.url(null))
+  out(
+    `data: ${options.users} users, ${options.users} orgs, ${pairs.projects} projects, ${pairs.projectIds.length} (project, member) pairs; authenticated rate limit lifted`,
+  )
+
+  const auth = await createTestAuth()
+  const jwksUrl = await serveJwks(auth.keys.publicJwks())
+  const tokens = new Map<string, string>()
+  for (const user of pairs.users) tokens.set(user.id, await auth.bearer(user))
+
+  const logs = await logDirectory('tenantry-bench-api-')
+  const [baseline, fn] = await Promise.all([
+    startServer('a baseline server', [`${ROOT}bench/lib/bare-server.ts`], logs, (port) => ({
+      PORT: String(port),
+      DATABASE_URL: pg.url(null),
+      POOL_MAX: String(options.pool),
+    })),
+    startServer(
+      'b projects function',
+      [...flags(options.functionFlags), bundle.path],
+      logs,
+      (port) => ({
+        PORT: String(port),
+        DATABASE_URL: pg.url('tenantry_app'),
+        AUTH_ISSUER: TEST_ISSUER,
+        AUTH_AUDIENCE: TEST_AUDIENCE,
+        AUTH_JWKS_URL: jwksUrl,
+        CURSOR_SECRET: 'bench-cursor-secret-'.padEnd(40, 'x'),
+        LOG_LEVEL: options.logLevel,
+      }),
+    ),
+  ])
+  const probes = await cpuProbes(pg, [baseline.child, fn.child])
+
+  const summary: string[] = []
+  for (const concurrency of concurrencies) {
+    const label = `concurrency ${concurrency}`
+    out('')
+    out(`== ${label}`)
+    const results = await runRegime(concurrency, pairs, tokens, baseline.port, fn.port, probes)
+    const [a, b] = results
+    printReport(results, {
+      a: a?.name ?? '',
+      b: b?.name ?? '',
+      ratioLabel: `ratio (${label})`,
+      cores: os.availableParallelism(),
+      cpuLegend:
+        'client: this load generator; server: the side’s server process; postgres: the bench database’s backends; machine: all CPUs, other jobs included',
+      write: out,
+    })
+    summary.push(ratioOf(results, a?.name ?? '', b?.name ?? '').toFixed(2))
+    for (const r of results) {
+      if (r.errors > 0) {
+        process.stderr.write(`${r.name}: ${r.errors} errors, first: ${String(r.firstError)}\n`)
+        process.exitCode = 1
+      }
+    }
+  }
+  for (const server of [baseline, fn]) {
+    if (server.child.done) {
+      process.stderr.write(
+        `${server.child.name} exited during the run:\n${server.child.output()}\n`,
+      )
+      process.exitCode = 1
+    }
+  }
+  out('')
+  out(`ratio ${summary[0]}`)
+})
+
+function flags(text: string): string[] {
+  return text.split(/\s+/).filter((flag) => flag !== '')
+}
+
+function parseConcurrencies(text: string): number[] {
+  return text.split(',').map((part) => {
+    const value = Number(part.trim())
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(`--concurrency: "${part}" is not a whole number ≥ 1`)
+    }
+    return value
+  })
+}
+
+interface Server {
+  child: Child
+  port: number
+}
+
+/** Starts a server process on a free loopback port and waits for its /readyz 200. */
+async function startServer(
+  name: string,
+  args: string[],
+  logs: string,
+  env: (port: number) => Record<string, string>,
+): Promise<Server> {
+  const port = await freePort()
+  const child = spawnNode({
+    name,
+    args: [...LOOPBACK_FLAGS, ...args],
+    env: env(port),
+    logFile: join(logs, `${name.replaceAll(' ', '-')}.log`),
+  })
+  await waitForOk(child, port, '/readyz', { intervalMs: 50, timeoutMs: 30_000 })
+  return { child, port }
+}
+
+async function runRegime(
+  concurrency: number,
+  pairs: SeededPairs,
+  tokens: Map<string, string>,
+  baselinePort: number,
+  functionPort: number,
+  probes: CpuProbe[],
+) {
+  const clientA = keepAliveClient(baselinePort, concurrency)
+  const clientB = keepAliveClient(functionPort, concurrency)
+  const pick = () => Math.floor(Math.random() * pairs.projectIds.length)
+  // Every request must answer 200 with its project (anything else counts as an error).
+  const expectProject = (answer: { status: number; body: string }, id: string) => {
+    if (answer.status !== 200) {
+      throw new Error(`project ${id}: status ${answer.status}: ${answer.body.slice(0, 300)}`)
+    }
+    if ((JSON.parse(answer.body) as { id?: string }).id !== id) {
+      throw new Error(`project ${id}: another body: ${answer.body.slice(0, 300)}`)
+    }
+  }
+  const sides: Side[] = [
+    {
+      name: 'a bare node:http + postgres.js',
+      operation: async () => {
+        const id = pairs.projectIds[pick()] as string
+        expectProject(await clientA.get(`/projects/${id}`), id)
+      },
+    },
+    {
+      name: 'b projects function (bundle)',
+      operation: async () => {
+        const i = pick()
+        const id = pairs.projectIds[i] as string
+        const token = tokens.get(pairs.members[i]?.id ?? '') as string
+        expectProject(await clientB.get(`/v1/projects/${id}`, { authorization: token }), id)
+      },
+    },
+  ]
+  try {
+    return await interleave(sides, {
+      rounds: options.rounds,
+      roundMs: options.seconds * 1000,
+      warmupMs: options.warmup * 1000,
+      concurrency,
+      probes,
+    })
+  } finally {
+    clientA.close()
+    clientB.close()
+  }
+}
+
+/**
+ * This process (the load generator), the two server processes (only the side running
+ * is busy; the other idles), the bench database's backends, and the whole machine.
+ */
+async function cpuProbes(pg: BenchPostgres, servers: Child[]): Promise<CpuProbe[]> {
+  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
+  onCleanup('end the probe connection', () => admin.end({ timeout: 2 }))
+  const backends = async () =>
+    (
+      await admin<{ pid: number }[]>`
+        select pid from pg_stat_activity
+         where datname = current_database() and backend_type = 'client backend'
+           and pid <> pg_backend_pid()`
+    ).map((r) => r.pid)
+  return [
+    processCpu('client'),
+    processesCpu('server', '', async () => servers.map((s) => s.pid)),
+    processesCpu('postgres', 'postgres', backends),
+    machineCpu(),
+  ]
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`)
+}

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
+import { freePort } from '#test/harness/local-servers.ts'
+import { buildBundle, bundlePath, ROOT } from './lib/bundle.ts'
+import { runMain } from './lib/cleanup.ts'
+import { serveJwks } from './lib/jwks.ts'
+import { LatencyRecorder } from './lib/latency.ts'
+import { LOOPBACK_FLAGS } from './lib/loopback.ts'
+import { machineFacts } from './lib/machine.ts'
+import { readOptions } from './lib/options.ts'
+import { provideBenchPostgres } from './lib/postgres.ts'
+import { logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
+
+/**
+ * How long the bundled projects function takes from spawn to ready, against Node itself.
+ * Interleaved, one process at a time, the same way each:
+ *   node      `node -e 0`: spawn → exit (what Node's own start and exit cost)
+ *   function  `node dist/projects/index.mjs`: spawn → first 200 on /readyz, i.e. bundle
+ *             loaded, environment checked, listening, database connected and the
+ *             `projects` and `ratelimits` configs loaded. Then SIGTERM (untimed).
+ * Both get the same Node flags (the loopback preload, see lib/loopback.ts) and a minimal
+ * environment. Last line: `ratio <function p50 / node p50>`. Issue 3's target is ≤ 3.
+ */
+
+const options = readOptions('npm run bench:coldstart -- [options]', {
+  runs: { min: 1, default: 15, help: 'measured starts of each' },
+  warmup: { default: 2, help: 'unmeasured starts of each first (page cache, PostgreSQL)' },
+  poll: { min: 1, default: 5, help: 'milliseconds between two /readyz polls' },
+  build: { default: true, help: 'run `npm run build` first (off: use dist/ as it is)' },
+})
+
+interface Phases {
+  listening: LatencyRecorder
+  ready: LatencyRecorder
+}
+
+await runMain(async () => {
+  for (const line of machineFacts()) out(line)
+  const bundle = options.build
+    ? await buildBundle('projects')
+    : { path: bundlePath('projects'), kib: Number.NaN }
+  const pg = await provideBenchPostgres()
+  out(`postgresql: ${pg.serverVersion}, ${pg.source}`)
+  out(
+    `function: ${bundle.path.slice(ROOT.length)}${Number.isFinite(bundle.kib) ? ` (${bundle.kib.toFixed(0)} KiB, built now)` : ' (not rebuilt)'}`,
+  )
+  out(
+    `settings: ${options.runs} measured starts of each (after ${options.warmup} unmeasured), interleaved; /readyz polled every ${options.poll} ms`,
+  )
+  const auth = await createTestAuth()
+  const jwksUrl = await serveJwks(auth.keys.publicJwks())
+  const logs = await logDirectory('tenantry-bench-coldstart-')
+
+  const node = new LatencyRecorder()
+  const fn = new LatencyRecorder()
+  const phases: Phases = { listening: new LatencyRecorder(), ready: new LatencyRecorder() }
+
+  const startNode = async (): Promise<number> => {
+    const t0 = performance.now()
+    const child = spawnNode({ name: 'node -e 0', args: [...LOOPBACK_FLAGS, '-e', '0'], env: {} })
+    const code = await child.exited
+    const ms = performance.now() - t0
+    if (code !== 0) throw new Error(`node -e 0 exited ${code}`)
+    return ms
+  }
+
+  const startFunction = async (run: number, record: boolean): Promise<number> => {
+    const port = await freePort()
+    const logFile = join(logs, `function-${run}.log`)
+    const spawnedAt = Date.now()
+    const t0 = performance.now()
+    const child = spawnNode({
+      name: 'projects function',
+      args: [...LOOPBACK_FLAGS, bundle.path],
+      env: {
+        PORT: String(port),
+        DATABASE_URL: pg.url('tenantry_app'),
+        AUTH_ISSUER: TEST_ISSUER,
+        AUTH_AUDIENCE: TEST_AUDIENCE,
+        AUTH_JWKS_URL: jwksUrl,
+        CURSOR_SECRET: 'bench-cursor-secret-'.padEnd(40, 'x'),
+        LOG_LEVEL: 'info',
+      },
+      logFile,
+    })
+    try {
+      const ms = (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - t0
+      if (record) recordPhases(logFile, spawnedAt, phases)
+      return ms
+    } finally {
+      await child.stop()
+    }
+  }
+
+  for (let run = 0; run < options.warmup + options.runs; run++) {
+    const measured = run >= options.warmup
+    // Alternate which goes first, so drift spreads over both.
+    const order = run % 2 === 0 ? ['node', 'function'] : ['function', 'node']
+    const line: string[] = []
+    for (const which of order) {
+      if (which === 'node') {
+        const ms = await startNode()
+        if (measured) node.record(ms)
+        line.push(`node ${ms.toFixed(0)} ms`)
+      } else {
+        const ms = await startFunction(run, measured)
+        if (measured) fn.record(ms)
+        line.push(`function ${ms.toFixed(0)} ms`)
+      }
+    }
+    process.stderr.write(
+      `${measured ? `run ${run - options.warmup + 1}/${options.runs}` : 'warm-up'}  ${line.join('  ')}\n`,
+    )
+  }
+
+  out('')
+  const width = 44
+  out(
+    `${'start'.padEnd(width)}  ${'p50 ms'.padStart(7)}  ${'p99 ms'.padStart(7)}  ${'mean ms'.padStart(7)}  ${'min ms'.padStart(7)}  ${'max ms'.padStart(7)}  runs`,
+  )
+  const row = (name: string, r: LatencyRecorder) =>
+    out(
+      `${name.padEnd(width)}  ${[r.percentile(50), r.percentile(99), r.mean(), r.percentile(0), r.percentile(100)].map((v) => v.toFixed(1).padStart(7)).join('  ')}  ${r.count}`,
+    )
+  row('node -e 0 (spawn → exit)', node)
+  row('projects function (spawn → /readyz 200)', fn)
+  out('')
+  out('function phases, from its log (ms after spawn, whole milliseconds; p50):')
+  out(`  listening (bundle loaded, env checked)  ${phases.listening.percentile(50).toFixed(0)}`)
+  out(
+    `  ready (database connected, configs loaded)  ${phases.ready.percentile(50).toFixed(0)}  (+${(phases.ready.percentile(50) - phases.listening.percentile(50)).toFixed(0)})`,
+  )
+  out(`  /readyz 200 seen by the poller  ${fn.percentile(50).toFixed(0)}`)
+  out('')
+  out(`ratio ${(fn.percentile(50) / node.percentile(50)).toFixed(2)}`)
+})
+
+/** The `listening` and `projects ready` lines of the function's log, as ms after spawn. */
+function recordPhases(logFile: string, spawnedAt: number, phases: Phases): void {
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue
+    try {
+      const entry = JSON.parse(line) as { msg?: string; time?: string }
+      const at = entry.time ? Date.parse(entry.time) - spawnedAt : Number.NaN
+      if (!Number.isFinite(at)) continue
+      if (entry.msg === 'listening') phases.listening.record(at)
+      if (entry.msg === 'projects ready') phases.ready.record(at)
+    } catch {
+      // not a log line of ours
+    }
+  }
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`)
+}

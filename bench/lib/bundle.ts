@@ -1,0 +1,30 @@
+import { spawn } from 'node:child_process'
+import { statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * The bundled functions (`node dist/<name>/index.mjs`, DESIGN.md §1) are what the
+ * benchmarks start, so they build first (`npm run build`, about a second or two): a
+ * stale bundle would measure old code.
+ */
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export function bundlePath(name: string): string {
+  return `${ROOT}dist/${name}/index.mjs`
+}
+
+/** Runs scripts/build.ts with this Node; resolves with the bundle's path and size. */
+export async function buildBundle(name: string): Promise<{ path: string; kib: number }> {
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, [`${ROOT}scripts/build.ts`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    child.once('error', reject)
+    child.once('exit', (exitCode) => resolve(exitCode ?? 1))
+  })
+  if (code !== 0) throw new Error(`npm run build failed (exit ${code})`)
+  const path = bundlePath(name)
+  return { path, kib: statSync(path).size / 1024 }
+}
