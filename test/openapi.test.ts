@@ -21,7 +21,7 @@ describe('OpenAPI document', () => {
         log: createLogger('openapi', { level: 'silent' }),
       } as unknown as EmbeddedDeps)
       const registered = app.routes
-        .filter((route) => route.method !== 'ALL' && route.path.startsWith('/v1/'))
+        .filter((route) => route.method !== 'ALL' && /^\/(v1|\.well-known)\//.test(route.path))
         .map((route) => `${route.method} ${route.path}`)
       const specified = fn.routes.map((spec) => `${spec.method.toUpperCase()} ${spec.path}`)
       expect(new Set(registered)).toEqual(new Set(specified))

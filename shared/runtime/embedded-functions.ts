@@ -8,6 +8,11 @@ import type { AppEnv } from '#shared/http/app-env.ts'
 import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { Logger } from '#shared/log.ts'
 import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
+import { AUTH_ROUTES, createAuthApp } from '../../functions/auth/app.ts'
+import { createMachineClients } from '../../functions/auth/lib/clients.ts'
+import { createOrgsApp } from '../../functions/orgs/app.ts'
+import { noProvisioner } from '../../functions/orgs/provisioner/provisioner.ts'
+import { ORGS_ROUTES } from '../../functions/orgs/route-specs.ts'
 import { createProjectsApp, PROJECTS_ROUTES } from '../../functions/projects/app.ts'
 import type { FunctionName } from './gateway.ts'
 
@@ -31,4 +36,18 @@ export const EMBEDDED_FUNCTIONS: ReadonlyArray<{
   build(deps: EmbeddedDeps): Hono<AppEnv>
   /** Its routes, for the OpenAPI document. */
   routes: RouteSpec[]
-}> = [{ name: 'projects', build: (deps) => createProjectsApp(deps), routes: PROJECTS_ROUTES }]
+}> = [
+  {
+    name: 'auth',
+    // No machine clients in the embedded default; the socket's address is the client's.
+    build: (deps) =>
+      createAuthApp({ ...deps, clients: createMachineClients({}), trustProxy: false }),
+    routes: AUTH_ROUTES,
+  },
+  {
+    name: 'orgs',
+    build: (deps) => createOrgsApp({ ...deps, provisioner: noProvisioner }),
+    routes: ORGS_ROUTES,
+  },
+  { name: 'projects', build: (deps) => createProjectsApp(deps), routes: PROJECTS_ROUTES },
+]

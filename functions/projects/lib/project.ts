@@ -27,15 +27,6 @@ export const ProjectListSchema = v.object({
   next_cursor: v.nullable(v.string()),
 })
 
-/** Names: trimmed, 1–100 characters, no control characters (the database agrees). */
-export const ProjectName = v.pipe(
-  v.string('must be a string'),
-  v.trim(),
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(100, 'must be at most 100 characters'),
-  v.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
-)
-
 export const ProjectDescription = v.pipe(
   v.string('must be a string'),
   v.maxLength(1000, 'must be at most 1000 characters'),

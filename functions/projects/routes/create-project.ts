@@ -5,6 +5,7 @@ import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { jsonBody } from '#shared/http/input.ts'
+import { EntityName } from '#shared/http/names.ts'
 import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { ProjectsDeps } from '../deps.ts'
 import {
@@ -12,14 +13,13 @@ import {
   orgRole,
   type Project,
   ProjectDescription,
-  ProjectName,
   ProjectSchema,
   pathId,
   requireAdmin,
 } from '../lib/project.ts'
 
 const Body = v.object({
-  name: ProjectName,
+  name: EntityName,
   description: v.optional(ProjectDescription, ''),
 })
 

@@ -5,6 +5,7 @@ import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { jsonBody } from '#shared/http/input.ts'
+import { EntityName } from '#shared/http/names.ts'
 import type { RouteSpec } from '#shared/http/route-spec.ts'
 import type { ProjectsDeps } from '../deps.ts'
 import {
@@ -12,7 +13,6 @@ import {
   orgRole,
   type Project,
   ProjectDescription,
-  ProjectName,
   ProjectSchema,
   pathId,
   requireAdmin,
@@ -21,7 +21,7 @@ import {
 // Only these two fields can change; anything else in the body (id, org_id, created_at)
 // is dropped by the schema, never written.
 const Body = v.object({
-  name: v.optional(ProjectName),
+  name: v.optional(EntityName),
   description: v.optional(ProjectDescription),
 })
 

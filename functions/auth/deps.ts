@@ -1,0 +1,30 @@
+import type { Sql } from 'postgres'
+import type { Registry } from 'prom-client'
+import type { KeySet } from '#shared/auth/keys.ts'
+import type { ConfigReader } from '#shared/config/cache.ts'
+import type { Logger } from '#shared/log.ts'
+import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
+import type { MachineClients } from './lib/clients.ts'
+
+/** What the auth function is built from; main.ts makes them once per process. */
+export interface AuthDeps {
+  db: Sql
+  /** `auth` (token lifetimes) and `ratelimits` (guest sign-in per address). */
+  config: ConfigReader<'auth' | 'ratelimits'>
+  /** The active signing key plus the keys still published for rotation. */
+  keys: KeySet
+  issuer: string
+  audience: string
+  /** The machine clients allowed to use client credentials. */
+  clients: MachineClients
+  limiter: RateLimiter
+  /**
+   * True only behind a proxy that sets X-Forwarded-For itself (see lib/client-address.ts);
+   * otherwise the socket's address is the client's.
+   */
+  trustProxy: boolean
+  log: Logger
+  metrics?: Registry
+  /** Draws a guest handle; tests inject one to force collisions. Random by default. */
+  newHandle?: () => string
+}

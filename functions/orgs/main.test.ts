@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from '#test/harness/auth.ts'
+import { useTestDatabase } from '#test/harness/database.ts'
+import { createUser } from '#test/harness/fixtures.ts'
+import { freePort } from '#test/harness/local-servers.ts'
+
+/**
+ * The orgs function as its own process (functions/orgs/main.ts): its own variables
+ * checked at boot, an org created over real HTTP with the `none` provisioner, and a
+ * clean exit on SIGTERM.
+ */
+
+const db = useTestDatabase()
+let auth: TestAuth
+let jwksServer: Server
+let jwksUrl: string
+
+beforeAll(async () => {
+  auth = await createTestAuth()
+  jwksServer = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify(auth.keys.publicJwks()))
+  })
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve))
+  const address = jwksServer.address()
+  jwksUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/.well-known/jwks.json`
+})
+
+afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())))
+
+function start(env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['functions/orgs/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  child.stdout?.on('data', (chunk) => (text += chunk))
+  child.stderr?.on('data', (chunk) => (text += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, output: () => text, exited }
+}
+
+async function waitReady(port: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+    if (res?.status === 200) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`not ready within 15 s:\n${output()}`)
+}
+
+describe('orgs function process', () => {
+  it('creates an org over HTTP and drains on SIGTERM', async () => {
+    const port = await freePort()
+    const proc = start({
+      PORT: String(port),
+      DATABASE_URL: db.url('tenantry_app'),
+      AUTH_ISSUER: TEST_ISSUER,
+      AUTH_AUDIENCE: TEST_AUDIENCE,
+      AUTH_JWKS_URL: jwksUrl,
+      CURSOR_SECRET: 'c'.repeat(32),
+      ORG_PROVISIONER: 'none',
+      LOG_LEVEL: 'warn',
+    })
+    try {
+      await waitReady(port, proc.output)
+      const user = await createUser(db.admin)
+      const res = await fetch(`http://127.0.0.1:${port}/v1/orgs`, {
+        method: 'POST',
+        headers: { authorization: await auth.bearer(user), 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Over HTTP' }),
+      })
+      expect(res.status, proc.output()).toBe(201)
+      expect(await res.json()).toMatchObject({ name: 'Over HTTP', status: 'committed' })
+    } finally {
+      proc.child.kill('SIGTERM')
+    }
+    expect(await proc.exited, proc.output()).toBe(0)
+  })
+
+  it('exits 1 naming ORG_PROVISIONER when it is not a known provisioner', async () => {
+    const proc = start({ ORG_PROVISIONER: 'terraform' })
+    expect(await proc.exited).toBe(1)
+    expect(proc.output()).toMatch(/^ORG_PROVISIONER: /m)
+    expect(proc.output()).not.toContain('terraform')
+  })
+})

@@ -1,0 +1,43 @@
+import type { Hono } from 'hono'
+import * as v from 'valibot'
+import { withUser } from '#shared/db/tenant.ts'
+import type { AppEnv } from '#shared/http/app-env.ts'
+import { currentUser } from '#shared/http/authenticate.ts'
+import { jsonBody } from '#shared/http/input.ts'
+import type { OrgsDeps } from '../deps.ts'
+import { hashInviteCode, newInviteCode } from '../lib/invite-code.ts'
+import { orgRole, pathId, requireRole } from '../lib/org.ts'
+
+// `{ role? }`, and no body at all means the defaults. An invite can never make an owner.
+export const Body = v.optional(
+  v.object({
+    role: v.optional(v.picklist(['member', 'admin'], 'must be member or admin'), 'member'),
+  }),
+  {},
+)
+
+const LIFETIME = '7 days'
+
+/**
+ * POST /v1/orgs/{orgId}/invites — admins. The code is in this response only; the
+ * database keeps its hash. Single use, expires after 7 days.
+ */
+export function registerCreateInvite(app: Hono<AppEnv>, deps: OrgsDeps): void {
+  app.post('/v1/orgs/:orgId/invites', async (c) => {
+    const user = currentUser(c)
+    const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
+    const body = await jsonBody(c, Body)
+    const role = body.role ?? 'member'
+    const code = newInviteCode()
+    const expiresAt = await withUser(deps.db, user.userId, async (tx) => {
+      requireRole(await orgRole(tx, orgId, user.userId), 'admin')
+      const [row] = await tx<{ expires_at: string }[]>`
+        insert into invites (org_id, code_hash, role, created_by, expires_at)
+        values (${orgId}, ${hashInviteCode(code)}, ${role}, ${user.userId},
+                now() + ${LIFETIME}::interval)
+        returning expires_at`
+      return (row as { expires_at: string }).expires_at
+    })
+    return c.json({ code, role, expires_at: expiresAt }, 201)
+  })
+}

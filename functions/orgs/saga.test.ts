@@ -1,0 +1,180 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { useTestDatabase } from '#test/harness/database.ts'
+import { createUser } from '#test/harness/fixtures.ts'
+import type { StepName } from './lib/saga.ts'
+import { call, FakeProvisioner, orgsApp } from './test-support.ts'
+
+const db = useTestDatabase()
+let auth: TestAuth
+
+beforeAll(async () => {
+  auth = await createTestAuth()
+})
+
+async function state(orgId: string) {
+  const [org] = await db.admin`select status from orgs where id = ${orgId}`
+  const [saga] = await db.admin`select id, status from org_sagas where org_id = ${orgId}`
+  const steps = await db.admin`
+    select step, phase, outcome, error from org_saga_steps where saga_id = ${saga?.id} order by id`
+  const [members] =
+    await db.admin`select count(*)::int as n from memberships where org_id = ${orgId}`
+  return {
+    org: org?.status,
+    saga: saga?.status,
+    members: members?.n,
+    steps: steps.map((s) => `${s.step} ${s.phase} ${s.outcome}`),
+    errors: steps.map((s) => s.error),
+  }
+}
+
+describe('org creation saga', () => {
+  it('logs every step of a successful creation', async () => {
+    const provisioner = new FakeProvisioner()
+    const a = await orgsApp(db.app, auth, { provisioner })
+    const user = await createUser(db.admin)
+    const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Fine' })
+    expect(await state(res.body.id)).toEqual({
+      org: 'committed',
+      saga: 'committed',
+      members: 1,
+      steps: [
+        'owner-membership apply succeeded',
+        'provision-tenant apply succeeded',
+        'commit apply succeeded',
+      ],
+      errors: [null, null, null],
+    })
+  })
+
+  // A failure injected before each step is a failure after the one before it.
+  const cases: Array<[StepName, string[]]> = [
+    [
+      'owner-membership',
+      ['owner-membership apply failed', 'owner-membership compensate succeeded'],
+    ],
+    [
+      'provision-tenant',
+      [
+        'owner-membership apply succeeded',
+        'provision-tenant apply failed',
+        'provision-tenant compensate succeeded',
+        'owner-membership compensate succeeded',
+      ],
+    ],
+    [
+      'commit',
+      [
+        'owner-membership apply succeeded',
+        'provision-tenant apply succeeded',
+        'commit apply failed',
+        'provision-tenant compensate succeeded',
+        'owner-membership compensate succeeded',
+      ],
+    ],
+  ]
+  for (const [failing, expected] of cases) {
+    it(`compensates everything when ${failing} fails, and a retry with the same key is safe`, async () => {
+      const provisioner = new FakeProvisioner()
+      const a = await orgsApp(db.app, auth, {
+        provisioner,
+        hooks: {
+          beforeStep(step) {
+            if (step === failing) throw new Error(`injected failure (Secret Org Name)`)
+          },
+        },
+      })
+      const user = await createUser(db.admin)
+      const key = { 'idempotency-key': `saga-${failing}` }
+      const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Secret Org Name' }, key)
+      expect(res.status, res.text).toBe(201)
+      expect(res.body).toMatchObject({ name: 'Secret Org Name', status: 'failed', role: 'owner' })
+      const after = await state(res.body.id)
+      expect(after).toMatchObject({ org: 'failed', saga: 'failed', members: 0, steps: expected })
+      expect(provisioner.resources.size).toBe(0)
+      // The error is logged, without the org's name (user input).
+      const logged = after.errors.filter(Boolean).join(' ')
+      expect(logged).toContain('injected failure')
+      expect(logged).not.toContain('Secret Org Name')
+
+      const retry = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Secret Org Name' }, key)
+      expect(retry.status).toBe(201)
+      expect(retry.text).toBe(res.text)
+      expect(retry.headers.get('idempotent-replayed')).toBe('true')
+      const [orgs] =
+        await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
+      expect(orgs?.n).toBe(1)
+      expect((await call(a, auth, user, 'GET', '/v1/orgs')).body.items).toEqual([])
+    })
+  }
+
+  it('removes what a provisioner made before it failed part-way', async () => {
+    const provisioner = new FakeProvisioner()
+    provisioner.fail = 'provision-after'
+    const a = await orgsApp(db.app, auth, { provisioner })
+    const user = await createUser(db.admin)
+    const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Half' })
+    expect(res.body.status).toBe('failed')
+    expect(provisioner.resources.size).toBe(0)
+    expect(provisioner.calls).toEqual([`provision ${res.body.id}`, `deprovision ${res.body.id}`])
+    const after = await state(res.body.id)
+    expect(after).toMatchObject({ org: 'failed', saga: 'failed', members: 0 })
+    expect(after.errors[1]).toBe('Error: network policy rejected')
+  })
+
+  it('logs a compensation that fails and still marks the org failed', async () => {
+    const provisioner = new FakeProvisioner()
+    const a = await orgsApp(db.app, auth, {
+      provisioner,
+      hooks: {
+        beforeStep(step) {
+          if (step === 'commit') {
+            provisioner.fail = 'deprovision'
+            throw new Error('commit refused')
+          }
+        },
+      },
+    })
+    const user = await createUser(db.admin)
+    const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Stuck' })
+    const after = await state(res.body.id)
+    expect(after).toMatchObject({
+      org: 'failed',
+      saga: 'failed',
+      members: 0,
+      steps: [
+        'owner-membership apply succeeded',
+        'provision-tenant apply succeeded',
+        'commit apply failed',
+        'provision-tenant compensate failed',
+        'owner-membership compensate succeeded',
+      ],
+    })
+    expect(after.errors[3]).toBe('Error: api server down')
+    // Left for an operator, and the log says so.
+    expect(provisioner.resources.has(res.body.id)).toBe(true)
+  })
+
+  it('creates one org for concurrent requests with the same Idempotency-Key', async () => {
+    const a = await orgsApp(db.app, auth)
+    const user = await createUser(db.admin)
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        call(a, auth, user, 'POST', '/v1/orgs', { name: 'Once' }, { 'idempotency-key': 'same' }),
+      ),
+    )
+    for (const r of results) expect([201, 409], r.text).toContain(r.status)
+    const [orgs] = await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
+    expect(orgs?.n).toBe(1)
+    const reused = await call(
+      a,
+      auth,
+      user,
+      'POST',
+      '/v1/orgs',
+      { name: 'Other' },
+      { 'idempotency-key': 'same' },
+    )
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED'])
+  })
+})
