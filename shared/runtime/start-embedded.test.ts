@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '#test/harness/local-servers.ts'
+
+/**
+ * `npm start` as a user runs it: one process on an embedded PostgreSQL, the README's
+ * walkthrough over real HTTP, and the data and tokens still there after a restart.
+ */
+
+let dataDir: string
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'tenantry-start-'))
+})
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+async function start(
+  port: number,
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
+  const child = spawn(process.execPath, ['shared/runtime/start-embedded.ts'], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  child.stdout?.on('data', (chunk) => (text += chunk))
+  child.stderr?.on('data', (chunk) => (text += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+    if (res?.status === 200) return { child, exited, output: () => text }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`npm start was not ready within 30 s:\n${text}`)
+}
+
+describe('npm start', () => {
+  it('serves the walkthrough, prints its URL, and keeps data and tokens across a restart', async () => {
+    const port = await freePort()
+    const api = `http://127.0.0.1:${port}`
+    const json = async (path: string, init: RequestInit = {}, token?: string) => {
+      const headers = new Headers(init.headers)
+      if (token) headers.set('authorization', `Bearer ${token}`)
+      if (init.body) headers.set('content-type', 'application/json')
+      const res = await fetch(`${api}${path}`, { ...init, headers })
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+    }
+
+    const first = await start(port)
+    let token: string
+    let orgId: string
+    try {
+      expect(first.output()).toContain(`Tenantry API on http://localhost:${port}`)
+      const guest = await json('/v1/auth/guest', { method: 'POST' })
+      expect(guest.status).toBe(201)
+      token = guest.body.access_token as string
+      const org = await json('/v1/orgs', { method: 'POST', body: '{"name":"Acme"}' }, token)
+      expect([org.status, org.body.status]).toEqual([201, 'committed'])
+      orgId = org.body.id as string
+      const project = await json(
+        `/v1/orgs/${orgId}/projects`,
+        { method: 'POST', body: '{"name":"Website"}' },
+        token,
+      )
+      expect(project.status).toBe(201)
+      const invite = await json(`/v1/orgs/${orgId}/invites`, { method: 'POST', body: '{}' }, token)
+      const second = await json('/v1/auth/guest', { method: 'POST' })
+      const accepted = await json(
+        `/v1/invites/${invite.body.code}/accept`,
+        { method: 'POST' },
+        second.body.access_token as string,
+      )
+      expect(accepted.body).toEqual({ org_id: orgId, role: 'member' })
+      const docs = await fetch(`${api}/docs`)
+      expect(docs.status).toBe(200)
+    } finally {
+      first.child.kill('SIGTERM')
+    }
+    expect(await first.exited, first.output()).toBe(0)
+
+    const again = await start(port)
+    try {
+      const projects = await json(`/v1/orgs/${orgId}/projects`, {}, token)
+      expect(projects.status).toBe(200)
+      expect((projects.body.items as { name: string }[]).map((p) => p.name)).toEqual(['Website'])
+      const members = await json(`/v1/orgs/${orgId}/members`, {}, token)
+      expect((members.body.items as unknown[]).length).toBe(2)
+    } finally {
+      again.child.kill('SIGTERM')
+    }
+    expect(await again.exited, again.output()).toBe(0)
+  })
+})
