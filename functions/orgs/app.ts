@@ -1,9 +1,9 @@
 import type { Hono } from 'hono'
 import type { AppEnv } from '#shared/http/app-env.ts'
-import { authenticate, currentUser } from '#shared/http/authenticate.ts'
+import { currentUser } from '#shared/http/authenticate.ts'
 import { idempotency } from '#shared/http/idempotency.ts'
 import { createApp } from '#shared/http/platform.ts'
-import { rateLimit } from '#shared/ratelimit/middleware.ts'
+import { protectUserRoutes } from '#shared/http/user-routes.ts'
 import type { OrgsDeps } from './deps.ts'
 import { registerAcceptInvite } from './routes/accept-invite.ts'
 import { registerCreateInvite } from './routes/create-invite.ts'
@@ -19,18 +19,7 @@ import { registerUpdateOrg } from './routes/update-org.ts'
 /** The orgs function: its route table. Opens no sockets and reads no environment. */
 export function createOrgsApp(deps: OrgsDeps): Hono<AppEnv> {
   const app = createApp({ log: deps.log, ...(deps.metrics ? { metrics: deps.metrics } : {}) })
-  app.use('/v1/*', authenticate(deps.verifier))
-  app.use(
-    '/v1/*',
-    rateLimit({
-      limiter: deps.limiter,
-      policy: () => ({
-        name: 'authenticated',
-        ...toPolicy(deps.config.get('ratelimits').authenticated),
-      }),
-      subject: (c) => `user:${currentUser(c).userId}`,
-    }),
-  )
+  protectUserRoutes(app, deps)
   // The POST routes that create something (an org, an invite, a membership).
   const idempotent = idempotency({ db: deps.db, userOf: (c) => currentUser(c).userId })
   app.post('/v1/orgs', idempotent)
@@ -48,8 +37,4 @@ export function createOrgsApp(deps: OrgsDeps): Hono<AppEnv> {
   registerCreateInvite(app, deps)
   registerAcceptInvite(app, deps)
   return app
-}
-
-function toPolicy(limit: { limit: number; window_seconds: number }) {
-  return { limit: limit.limit, windowSeconds: limit.window_seconds }
 }

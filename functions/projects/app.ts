@@ -1,10 +1,10 @@
 import type { Hono } from 'hono'
 import type { AppEnv } from '#shared/http/app-env.ts'
-import { authenticate, currentUser } from '#shared/http/authenticate.ts'
+import { currentUser } from '#shared/http/authenticate.ts'
 import { idempotency } from '#shared/http/idempotency.ts'
 import { createApp } from '#shared/http/platform.ts'
 import type { RouteSpec } from '#shared/http/route-spec.ts'
-import { rateLimit } from '#shared/ratelimit/middleware.ts'
+import { protectUserRoutes } from '#shared/http/user-routes.ts'
 import type { ProjectsDeps } from './deps.ts'
 import { createProjectSpec, registerCreateProject } from './routes/create-project.ts'
 import { deleteProjectSpec, registerDeleteProject } from './routes/delete-project.ts'
@@ -15,18 +15,7 @@ import { registerUpdateProject, updateProjectSpec } from './routes/update-projec
 /** The projects function: its route table. Opens no sockets and reads no environment. */
 export function createProjectsApp(deps: ProjectsDeps): Hono<AppEnv> {
   const app = createApp({ log: deps.log, ...(deps.metrics ? { metrics: deps.metrics } : {}) })
-  app.use('/v1/*', authenticate(deps.verifier))
-  app.use(
-    '/v1/*',
-    rateLimit({
-      limiter: deps.limiter,
-      policy: () => ({
-        name: 'authenticated',
-        ...toPolicy(deps.config.get('ratelimits').authenticated),
-      }),
-      subject: (c) => `user:${currentUser(c).userId}`,
-    }),
-  )
+  protectUserRoutes(app, deps)
   app.post(
     '/v1/orgs/:orgId/projects',
     idempotency({ db: deps.db, userOf: (c) => currentUser(c).userId }),
@@ -38,10 +27,6 @@ export function createProjectsApp(deps: ProjectsDeps): Hono<AppEnv> {
   registerUpdateProject(app, deps)
   registerDeleteProject(app, deps)
   return app
-}
-
-function toPolicy(limit: { limit: number; window_seconds: number }) {
-  return { limit: limit.limit, windowSeconds: limit.window_seconds }
 }
 
 /** Every route of this function, for the OpenAPI document (a test checks none is missing). */
