@@ -9,6 +9,7 @@ import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { type BenchPostgres, provideBenchPostgres } from './lib/postgres.ts'
 import { printReport, ratioOf } from './lib/report.ts'
+import { seedProjects } from './lib/seed.ts'
 
 /**
  * What row-level security and the tenant helper cost on the hottest path: reading one
@@ -232,55 +233,13 @@ function expectRow(rows: readonly Project[], id: string): void {
   }
 }
 
-/**
- * As the superuser (no RLS): users, one org each with 10 projects owned by its creator,
- * and two more memberships per user in other orgs. Returns every (project, member) pair.
- */
-async function seed(
-  pg: BenchPostgres,
-  users: number,
-): Promise<{ ids: string[]; userIds: string[]; projects: number }> {
-  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
-  try {
-    await admin.begin(async (tx) => {
-      await tx`
-        insert into users (handle)
-        select 'guest-' || lpad(g::text, 4, '0') from generate_series(1, ${users}::int) g`
-      await tx`
-        insert into orgs (name, status, created_by)
-        select 'Org of ' || u.handle, 'committed', u.id from users u`
-      await tx`
-        insert into memberships (org_id, user_id, role)
-        select o.id, o.created_by, 'owner' from orgs o`
-      // Shared memberships: user i also belongs to the orgs of users i+7 and i+53.
-      await tx`
-        with numbered as (
-          select u.id as user_id, o.id as org_id, row_number() over (order by u.handle) - 1 as n
-            from users u join orgs o on o.created_by = u.id
-        )
-        insert into memberships (org_id, user_id, role)
-        select other.org_id, me.user_id, case when k.step = 7 then 'admin' else 'member' end
-          from numbered me
-          cross join (values (7), (53)) k (step)
-          join numbered other on other.n = (me.n + k.step) % ${users}::int
-         where other.user_id <> me.user_id
-        on conflict do nothing`
-      await tx`
-        insert into projects (org_id, name, description)
-        select o.id, 'Project ' || p, 'Seeded for the RLS benchmark: ' || repeat('lorem ipsum ', 8)
-          from orgs o cross join generate_series(1, 10) p`
-    })
-    await admin`analyze`
-    const rows = await admin<{ id: string; user_id: string }[]>`
-      select p.id, m.user_id from projects p join memberships m on m.org_id = p.org_id`
-    const [count] = await admin<{ n: number }[]>`select count(*)::int as n from projects`
-    return {
-      ids: rows.map((r) => r.id),
-      userIds: rows.map((r) => r.user_id),
-      projects: count?.n ?? 0,
-    }
-  } finally {
-    await admin.end()
+/** The shared benchmark data (bench/lib/seed.ts), as (project id, member id) pairs. */
+async function seed(pg: BenchPostgres, users: number) {
+  const seeded = await seedProjects(pg.url(null), users)
+  return {
+    ids: seeded.projectIds,
+    userIds: seeded.members.map((member) => member.id),
+    projects: seeded.projects,
   }
 }
 
