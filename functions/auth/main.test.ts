@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createVerifier } from '#shared/auth/verifier.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { freePort } from '#test/harness/local-servers.ts'
+import { startProcess, waitReady } from '#test/harness/process.ts'
 import { OPS_SECRET, sha256hex } from './auth-test-kit.ts'
 
 /**
@@ -23,38 +23,12 @@ const pem = (type: 'ed25519' | 'ec') =>
     .export({ type: 'pkcs8', format: 'pem' })
     .toString()
 
-function start(env: Record<string, string>): {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-} {
-  const child = spawn(process.execPath, ['functions/auth/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let text = ''
-  child.stdout?.on('data', (chunk) => (text += chunk))
-  child.stderr?.on('data', (chunk) => (text += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, output: () => text, exited }
-}
-
-async function waitReady(port: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000
-  while (Date.now() < deadline) {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-    if (res?.status === 200) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`not ready within 15 s:\n${output()}`)
-}
-
 describe('auth function process', () => {
   it('signs a guest in over HTTP, serves the JWKS, and drains on SIGTERM', async () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
     const signingKey = pem('ec')
-    const proc = start({
+    const proc = startProcess('functions/auth/main.ts', {
       PORT: String(port),
       DATABASE_URL: db.url('tenantry_app'),
       AUTH_ISSUER: TEST_ISSUER,
@@ -69,7 +43,7 @@ describe('auth function process', () => {
       LOG_LEVEL: 'warn',
     })
     try {
-      await waitReady(port, proc.output)
+      await waitReady(port, proc)
       const ready = (await (await fetch(`${base}/readyz`)).json()) as object
       expect(ready).toEqual({ status: 'ready', configs: { auth: 1, ratelimits: 1 } })
 
@@ -113,7 +87,10 @@ describe('auth function process', () => {
   })
 
   it('exits 1 with one line naming each missing or bad variable', async () => {
-    const proc = start({ DATABASE_URL: 'mysql://nope', AUTH_CLIENTS: '{"ops":' })
+    const proc = startProcess('functions/auth/main.ts', {
+      DATABASE_URL: 'mysql://nope',
+      AUTH_CLIENTS: '{"ops":',
+    })
     expect(await proc.exited).toBe(1)
     const text = proc.output()
     for (const name of [
@@ -134,7 +111,7 @@ describe('auth function process', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString()
-    const proc = start({
+    const proc = startProcess('functions/auth/main.ts', {
       DATABASE_URL: db.url('tenantry_app'),
       AUTH_ISSUER: TEST_ISSUER,
       AUTH_AUDIENCE: TEST_AUDIENCE,

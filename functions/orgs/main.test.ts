@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
+import { startProcess, waitReady } from '#test/harness/process.ts'
 
 /**
  * The orgs function as its own process (functions/orgs/main.ts): its own variables
@@ -30,32 +30,10 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())))
 
-function start(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['functions/orgs/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let text = ''
-  child.stdout?.on('data', (chunk) => (text += chunk))
-  child.stderr?.on('data', (chunk) => (text += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, output: () => text, exited }
-}
-
-async function waitReady(port: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000
-  while (Date.now() < deadline) {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-    if (res?.status === 200) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`not ready within 15 s:\n${output()}`)
-}
-
 describe('orgs function process', () => {
   it('creates an org over HTTP and drains on SIGTERM', async () => {
     const port = await freePort()
-    const proc = start({
+    const proc = startProcess('functions/orgs/main.ts', {
       PORT: String(port),
       DATABASE_URL: db.url('tenantry_app'),
       AUTH_ISSUER: TEST_ISSUER,
@@ -66,7 +44,7 @@ describe('orgs function process', () => {
       LOG_LEVEL: 'warn',
     })
     try {
-      await waitReady(port, proc.output)
+      await waitReady(port, proc)
       const user = await createUser(db.admin)
       const res = await fetch(`http://127.0.0.1:${port}/v1/orgs`, {
         method: 'POST',
@@ -82,7 +60,7 @@ describe('orgs function process', () => {
   })
 
   it('exits 1 naming ORG_PROVISIONER when it is not a known provisioner', async () => {
-    const proc = start({ ORG_PROVISIONER: 'terraform' })
+    const proc = startProcess('functions/orgs/main.ts', { ORG_PROVISIONER: 'terraform' })
     expect(await proc.exited).toBe(1)
     expect(proc.output()).toMatch(/^ORG_PROVISIONER: /m)
     expect(proc.output()).not.toContain('terraform')

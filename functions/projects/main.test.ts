@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createOrg, createProject, createUser } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
+import { startProcess, waitReady } from '#test/harness/process.ts'
 
 /**
  * The projects function as its own process (functions/projects/main.ts): environment
@@ -30,36 +30,10 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())))
 
-function start(env: Record<string, string>): {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-} {
-  const child = spawn(process.execPath, ['functions/projects/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let text = ''
-  child.stdout?.on('data', (chunk) => (text += chunk))
-  child.stderr?.on('data', (chunk) => (text += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, output: () => text, exited }
-}
-
-async function waitReady(port: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000
-  while (Date.now() < deadline) {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-    if (res?.status === 200) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`not ready within 15 s:\n${output()}`)
-}
-
 describe('projects function process', () => {
   it('serves a project over HTTP and drains on SIGTERM', async () => {
     const port = await freePort()
-    const proc = start({
+    const proc = startProcess('functions/projects/main.ts', {
       PORT: String(port),
       DATABASE_URL: db.url('tenantry_app'),
       AUTH_ISSUER: TEST_ISSUER,
@@ -69,7 +43,7 @@ describe('projects function process', () => {
       LOG_LEVEL: 'warn',
     })
     try {
-      await waitReady(port, proc.output)
+      await waitReady(port, proc)
       const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as object
       expect(ready).toEqual({ status: 'ready', configs: { projects: 1, ratelimits: 1 } })
       const user = await createUser(db.admin)
@@ -88,7 +62,10 @@ describe('projects function process', () => {
   })
 
   it('exits 1 with one line naming each missing variable', async () => {
-    const proc = start({ DATABASE_URL: 'mysql://nope', CURSOR_SECRET: 'short' })
+    const proc = startProcess('functions/projects/main.ts', {
+      DATABASE_URL: 'mysql://nope',
+      CURSOR_SECRET: 'short',
+    })
     expect(await proc.exited).toBe(1)
     const text = proc.output()
     for (const name of [
