@@ -1,6 +1,11 @@
-import { createServer, type Server } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from '#test/harness/auth.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  createTestAuth,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type TestAuth,
+  useJwksServer,
+} from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createOrg, createProject, createUser } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
@@ -14,21 +19,11 @@ import { startProcess, waitReady } from '#test/harness/process.ts'
 
 const db = useTestDatabase()
 let auth: TestAuth
-let jwksServer: Server
-let jwksUrl: string
+const jwksUrl = useJwksServer(() => auth.keys)
 
 beforeAll(async () => {
   auth = await createTestAuth()
-  jwksServer = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify(auth.keys.publicJwks()))
-  })
-  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve))
-  const address = jwksServer.address()
-  jwksUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/.well-known/jwks.json`
 })
-
-afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())))
 
 describe('projects function process', () => {
   it('serves a project over HTTP and drains on SIGTERM', async () => {
@@ -38,7 +33,7 @@ describe('projects function process', () => {
       DATABASE_URL: db.url('tenantry_app'),
       AUTH_ISSUER: TEST_ISSUER,
       AUTH_AUDIENCE: TEST_AUDIENCE,
-      AUTH_JWKS_URL: jwksUrl,
+      AUTH_JWKS_URL: jwksUrl(),
       CURSOR_SECRET: 'c'.repeat(32),
       LOG_LEVEL: 'warn',
     })

@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import { afterAll, beforeAll } from 'vitest'
 import { createKeySet, type KeySet, loadSigningKey } from '#shared/auth/keys.ts'
 import { issueAccessToken, type TokenSubject } from '#shared/auth/tokens.ts'
 import { type AccessTokenVerifier, createVerifier } from '#shared/auth/verifier.ts'
@@ -39,4 +41,26 @@ export async function createTestAuth(): Promise<TestAuth> {
     bearer: (user) => issue({ kind: 'user', userId: user.id, handle: user.handle }),
     clientBearer: (clientId, scopes) => issue({ kind: 'client', clientId, scopes }),
   }
+}
+
+/**
+ * The key set's JWKS served on 127.0.0.1 for the whole test file, as the auth function
+ * would publish it: returns a getter for its URL (valid from beforeAll on).
+ */
+export function useJwksServer(keys: () => KeySet): () => string {
+  let server: Server | undefined
+  let url = ''
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify(keys().publicJwks()))
+    })
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+    const address = server.address()
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/.well-known/jwks.json`
+  })
+  afterAll(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  )
+  return () => url
 }
