@@ -54,10 +54,11 @@ describe('orgs function process', () => {
     expect(await proc.exited, proc.output()).toBe(0)
   })
 
-  it('exits 1 naming ORG_PROVISIONER when it is not a known provisioner', async () => {
+  it('exits 1 naming ORG_PROVISIONER and every missing common variable in one go', async () => {
     const proc = startProcess('functions/orgs/main.ts', { ORG_PROVISIONER: 'terraform' })
     expect(await proc.exited).toBe(1)
     expect(proc.output()).toMatch(/^ORG_PROVISIONER: /m)
+    expect(proc.output()).toMatch(/^DATABASE_URL: /m)
     expect(proc.output()).not.toContain('terraform')
   })
 })

@@ -1,13 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node'
 import * as v from 'valibot'
-import { loadEnv } from '#shared/env.ts'
 import { startFunction } from '#shared/runtime/start-function.ts'
 import { createOrgsApp } from './app.ts'
 import { kubernetesProvisioner } from './provisioner/kubernetes.ts'
 import { noProvisioner, type Provisioner } from './provisioner/provisioner.ts'
 
-// The orgs function's own variables; startFunction validates the common ones.
-const Env = v.object({
+// The orgs function's own variables, checked in the same pass as the common ones.
+const ORGS_ENV = {
   ORG_PROVISIONER: v.optional(
     v.picklist(['none', 'kubernetes'], 'one of none, kubernetes'),
     'none',
@@ -19,9 +18,12 @@ const Env = v.object({
     ),
     'tenant-',
   ),
-})
+}
 
-function provisionerFrom(env: v.InferOutput<typeof Env>): Provisioner {
+function provisionerFrom(env: {
+  ORG_PROVISIONER: 'none' | 'kubernetes'
+  ORG_NAMESPACE_PREFIX: string
+}): Provisioner {
   if (env.ORG_PROVISIONER === 'none') return noProvisioner
   // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
   const kc = new KubeConfig()
@@ -30,9 +32,9 @@ function provisionerFrom(env: v.InferOutput<typeof Env>): Provisioner {
 }
 
 // The process entry: `node dist/orgs/index.mjs`, or `npm run dev -- orgs`.
-const provisioner = provisionerFrom(loadEnv(Env))
 await startFunction({
   name: 'orgs',
   services: ['ratelimits'],
-  build: (deps) => createOrgsApp({ ...deps, provisioner }),
+  env: ORGS_ENV,
+  build: (deps) => createOrgsApp({ ...deps, provisioner: provisionerFrom(deps.env) }),
 })
