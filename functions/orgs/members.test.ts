@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
-import { addMember, createOrg, createUser } from '#test/harness/fixtures.ts'
+import { addMember, createOrg, createUser, orgWithRoles } from '#test/harness/fixtures.ts'
 import { orgsApp, call as rawCall } from './test-support.ts'
 
 const db = useTestDatabase({ appPool: 8 })
@@ -17,15 +17,7 @@ const call = (
   ...rest: Parameters<typeof rawCall> extends [unknown, unknown, ...infer R] ? R : never
 ) => rawCall(a, auth, ...rest)
 
-async function world() {
-  const owner = await createUser(db.admin)
-  const admin = await createUser(db.admin)
-  const member = await createUser(db.admin)
-  const org = await createOrg(db.admin, owner)
-  await addMember(db.admin, org, admin, 'admin')
-  await addMember(db.admin, org, member, 'member')
-  return { owner, admin, member, org }
-}
+const world = () => orgWithRoles(db.admin)
 
 const roles = async (orgId: string) =>
   Object.fromEntries(

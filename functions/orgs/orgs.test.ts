@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import {
-  addMember,
   createChat,
   createOrg,
   createProject,
   createUser,
+  orgWithRoles,
 } from '#test/harness/fixtures.ts'
 import { FakeProvisioner, orgsApp, call as rawCall } from './test-support.ts'
 
@@ -25,17 +25,7 @@ const call = (
   ...rest: Parameters<typeof rawCall> extends [unknown, unknown, ...infer R] ? R : never
 ) => rawCall(a, auth, ...rest)
 
-async function world() {
-  const owner = await createUser(db.admin)
-  const admin = await createUser(db.admin)
-  const member = await createUser(db.admin)
-  const outsider = await createUser(db.admin)
-  const org = await createOrg(db.admin, owner)
-  await addMember(db.admin, org, admin, 'admin')
-  await addMember(db.admin, org, member, 'member')
-  const otherOrg = await createOrg(db.admin, outsider)
-  return { owner, admin, member, outsider, org, otherOrg }
-}
+const world = () => orgWithRoles(db.admin)
 
 describe('orgs: create, read, list, rename, delete', () => {
   it('creates a committed org whose creator is its owner, then reads and lists it', async () => {

@@ -7,10 +7,10 @@ import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
 import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
 import { createTestDatabase, useTestDatabase } from '#test/harness/database.ts'
 import {
-  addMember,
   createOrg,
   createProject,
   createUser,
+  orgWithRoles,
   type UserRow,
 } from '#test/harness/fixtures.ts'
 import { createProjectsApp } from './app.ts'
@@ -52,17 +52,7 @@ async function call(app: App, user: UserRow | null, method: string, path: string
 }
 
 /** An org with an owner, an admin, a plain member; plus an outsider with their own org. */
-async function world() {
-  const owner = await createUser(db.admin)
-  const admin = await createUser(db.admin)
-  const member = await createUser(db.admin)
-  const outsider = await createUser(db.admin)
-  const org = await createOrg(db.admin, owner)
-  await addMember(db.admin, org, admin, 'admin')
-  await addMember(db.admin, org, member, 'member')
-  const otherOrg = await createOrg(db.admin, outsider)
-  return { owner, admin, member, outsider, org, otherOrg }
-}
+const world = () => orgWithRoles(db.admin)
 
 describe('projects function', () => {
   it('creates, reads, lists, renames and deletes a project', async () => {

@@ -77,3 +77,19 @@ export async function twoTenants(admin: Sql) {
   }
   return { a: await make(), b: await make() }
 }
+
+/**
+ * An org with one user of each role, and an outsider who owns another org: the world of
+ * the function tests' role and cross-tenant cases.
+ */
+export async function orgWithRoles(admin: Sql) {
+  const owner = await createUser(admin)
+  const orgAdmin = await createUser(admin)
+  const member = await createUser(admin)
+  const outsider = await createUser(admin)
+  const org = await createOrg(admin, owner)
+  await addMember(admin, org, orgAdmin, 'admin')
+  await addMember(admin, org, member, 'member')
+  const otherOrg = await createOrg(admin, outsider)
+  return { owner, admin: orgAdmin, member, outsider, org, otherOrg }
+}
