@@ -78,3 +78,18 @@ function ms(value: number): string {
 function us(msPerOp: number): string {
   return Number.isFinite(msPerOp) ? (msPerOp * 1000).toFixed(0) : 'n/a'
 }
+
+/**
+ * One regime of a benchmark: the report, each side's errors on stderr (and exit code 1
+ * if any), and the regime's b/a ratio for the run's last line.
+ */
+export function reportRegime(results: SideResult[], options: ReportOptions): number {
+  printReport(results, options)
+  for (const r of results) {
+    if (r.errors > 0) {
+      process.stderr.write(`${r.name}: ${r.errors} errors, first: ${String(r.firstError)}\n`)
+      process.exitCode = 1
+    }
+  }
+  return ratioOf(results, options.a, options.b)
+}
