@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -92,6 +92,42 @@ describe('npm run build', () => {
     ].map((match) => match[1] ?? '')
     expect(imported.length).toBeGreaterThan(0)
     expect(imported.filter((name) => !isBuiltin(name))).toEqual([])
+  })
+})
+
+describe('the bundled functions', () => {
+  it('start through a loader that reads the compile cache the build filled', async () => {
+    expect(build.code, build.stderr).toBe(0)
+    for (const name of ['auth', 'orgs', 'projects']) {
+      expect(build.stdout).toMatch(
+        new RegExp(`^dist/${name}/index\\.mjs\\s+loads function\\.mjs`, 'm'),
+      )
+      const cache = await readdir(join(root, 'dist', name, 'compile-cache'), { recursive: true })
+      expect(cache.length, `dist/${name}/compile-cache`).toBeGreaterThan(1)
+    }
+    const result = await run(['dist/projects/index.mjs'], {
+      ...baseEnv(),
+      NODE_DEBUG_NATIVE: 'COMPILE_CACHE',
+    })
+    expect(result.stderr).toMatch(
+      /V8 code cache for ESM \S+\/dist\/projects\/function\.mjs was accepted/,
+    )
+    // Loaded and then stopped by the environment check, as a start without variables is.
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^DATABASE_URL: required/m)
+  })
+
+  it('leave the Kubernetes client out of orgs unless its provisioner is chosen', async () => {
+    expect(build.code, build.stderr).toBe(0)
+    const sizeOf = async (path: string) => (await stat(join(root, 'dist/orgs', path))).size
+    const chunks = (await readdir(join(root, 'dist/orgs/chunks'))).filter((f) => f.endsWith('.mjs'))
+    const chunkBytes = (await Promise.all(chunks.map((f) => sizeOf(`chunks/${f}`)))).reduce(
+      (a, b) => a + b,
+      0,
+    )
+    // The client (~2 MB minified) sits in chunks that only ORG_PROVISIONER=kubernetes imports.
+    expect(await sizeOf('function.mjs')).toBeLessThan(512 * 1024)
+    expect(chunkBytes).toBeGreaterThan(1024 * 1024)
   })
 })
 

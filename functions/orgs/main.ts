@@ -1,8 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node'
 import * as v from 'valibot'
 import { startFunction } from '#shared/runtime/start-function.ts'
 import { createOrgsApp } from './app.ts'
-import { kubernetesProvisioner } from './provisioner/kubernetes.ts'
 import { noProvisioner, type Provisioner } from './provisioner/provisioner.ts'
 
 // The orgs function's own variables, checked in the same pass as the common ones.
@@ -20,21 +18,31 @@ const ORGS_ENV = {
   ),
 }
 
-function provisionerFrom(env: {
+async function provisionerFrom(env: {
   ORG_PROVISIONER: 'none' | 'kubernetes'
   ORG_NAMESPACE_PREFIX: string
-}): Provisioner {
+}): Promise<Provisioner> {
   if (env.ORG_PROVISIONER === 'none') return noProvisioner
+  // Imported only here: the Kubernetes client is most of the bundle (~2 MB) and a start
+  // with ORG_PROVISIONER=none should not load it.
+  const [{ KubeConfig }, { kubernetesProvisioner }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./provisioner/kubernetes.ts'),
+  ])
   // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
   const kc = new KubeConfig()
   kc.loadFromDefault()
   return kubernetesProvisioner(kc, { namespacePrefix: env.ORG_NAMESPACE_PREFIX })
 }
 
-// The process entry: `node dist/orgs/index.mjs`, or `npm run dev -- orgs`.
-await startFunction({
-  name: 'orgs',
-  services: ['ratelimits'],
-  env: ORGS_ENV,
-  build: (deps) => createOrgsApp({ ...deps, provisioner: provisionerFrom(deps.env) }),
-})
+// The process: `node dist/orgs/index.mjs`, whose loader calls main(), or
+// `npm run dev -- orgs`, which runs this file as the main module.
+export const main = (): Promise<void> =>
+  startFunction({
+    name: 'orgs',
+    services: ['ratelimits'],
+    env: ORGS_ENV,
+    build: async (deps) => createOrgsApp({ ...deps, provisioner: await provisionerFrom(deps.env) }),
+  })
+
+if (import.meta.main) await main()

@@ -102,7 +102,8 @@ export interface FunctionSpec<
   keys?: (env: FunctionEnv<E>) => Promise<KeySet>
   /** False for a function without paginated lists: CURSOR_SECRET is then not read. */
   cursors?: boolean
-  build(deps: FunctionDeps<S, E>): Hono<AppEnv>
+  /** May be async, to import what only some environments need (orgs' Kubernetes client). */
+  build(deps: FunctionDeps<S, E>): Hono<AppEnv> | Promise<Hono<AppEnv>>
 }
 
 export async function startFunction<
@@ -136,12 +137,18 @@ export async function startFunction<
     ? new FallbackRateLimiter(new RedisRateLimiter(redis), log)
     : new InProcessRateLimiter()
   const config = new ConfigCache(db, spec.services, log)
+  // Started now, awaited after listen: the connection opens (postgres.js connects from a
+  // timer) and the query runs whenever the event loop is free, not only after listen.
+  const configLoaded = config.load().then(
+    () => undefined,
+    (error: unknown) => error,
+  )
   const verifier = await createVerifier({
     issuer: env.AUTH_ISSUER,
     audience: env.AUTH_AUDIENCE,
     jwks: keys ? keys.publicJwks() : (env.AUTH_JWKS_URL as string),
   })
-  const app = spec.build({
+  const app = await spec.build({
     db,
     config,
     verifier,
@@ -166,10 +173,9 @@ export async function startFunction<
       redis?.disconnect()
     },
   })
-  try {
-    await config.load()
-  } catch (error) {
-    log.fatal({ err: error }, 'config did not load; not ready')
+  const configError = await configLoaded
+  if (configError !== undefined) {
+    log.fatal({ err: configError }, 'config did not load; not ready')
     await served.shutdown('config')
     return
   }
