@@ -49,6 +49,18 @@ export const REDACT_PATHS: readonly string[] = [
   ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
 ]
 
+const CENSOR = '[redacted]'
+
+/**
+ * A child for lines built only from ids and numbers (the canonical request line): it
+ * redacts the same top-level fields and header paths but skips the one-level-down
+ * wildcards, which cost ~10 µs on every line, against ~3 µs for the whole line without.
+ */
+export function flatRedactionChild(log: Logger): Logger {
+  const paths = REDACT_PATHS.filter((path) => !path.startsWith('*.'))
+  return log.child({}, { redact: { paths, censor: CENSOR } })
+}
+
 export function createLogger(name: string, options: LoggerOptions = {}): Logger {
   const { destination } = options
   const stream =
@@ -59,7 +71,7 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
     {
       name,
       level: options.level ?? 'info',
-      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      redact: { paths: [...REDACT_PATHS], censor: CENSOR },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

@@ -23,12 +23,16 @@ beforeAll(async () => {
   auth = await createTestAuth()
 })
 
-async function projectsApp(sql: Sql = db.app) {
+async function loadedConfig(sql: Sql) {
   const config = new ConfigCache(sql, ['projects', 'ratelimits'], log)
   await config.load()
+  return config
+}
+
+async function projectsApp(sql: Sql = db.app) {
   return createProjectsApp({
     db: sql,
-    config,
+    config: await loadedConfig(sql),
     verifier: auth.verifier,
     limiter: new InProcessRateLimiter(),
     log,
@@ -55,6 +59,35 @@ async function call(app: App, user: UserRow | null, method: string, path: string
 const world = () => orgWithRoles(db.admin)
 
 describe('projects function', () => {
+  it('names the calling user in the canonical log line, and nothing from the token', async () => {
+    const lines: string[] = []
+    const app = createProjectsApp({
+      db: db.app,
+      config: await loadedConfig(db.app),
+      verifier: auth.verifier,
+      limiter: new InProcessRateLimiter(),
+      log: createLogger('test', { destination: { write: (line: string) => lines.push(line) } }),
+      cursorSecret: randomBytes(32),
+    })
+    const w = await world()
+    const project = await createProject(db.admin, w.org)
+    const token = await auth.bearer(w.member)
+    const res = await app.request(`/v1/projects/${project.id}`, {
+      headers: { authorization: token },
+    })
+    expect(res.status).toBe(200)
+    const entries = lines.map((line) => JSON.parse(line)).filter((e) => e.msg === 'request')
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({
+      method: 'GET',
+      route: '/v1/projects/:projectId',
+      status: 200,
+      user_id: w.member.id,
+      request_id: res.headers.get('x-request-id'),
+    })
+    expect(lines.join('')).not.toContain(token.replace(/^Bearer /, ''))
+  })
+
   it('creates, reads, lists, renames and deletes a project', async () => {
     const app = await projectsApp()
     const w = await world()

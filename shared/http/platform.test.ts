@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { createLogger } from '#shared/log.ts'
+import { createLogger, flatRedactionChild } from '#shared/log.ts'
 import { ApiError, ERROR_CATALOG, type Problem } from './errors.ts'
 import { jsonBody } from './input.ts'
 import { createMetricsRegistry } from './metrics.ts'
@@ -203,6 +203,18 @@ describe('the canonical log line', () => {
     for (const secret of ['query-secret', 'body-secret', 'header-secret', 'cookie-secret']) {
       expect(text).not.toContain(secret)
     }
+  })
+})
+
+describe('the canonical line’s redaction', () => {
+  it('still redacts the top-level secret fields a line could carry', async () => {
+    const out: string[] = []
+    const child = flatRedactionChild(
+      createLogger('flat', { destination: { write: (line: string) => out.push(line) } }),
+    )
+    child.info({ token: 'tok-secret', authorization: 'auth-secret', request_id: 'r1' }, 'request')
+    expect(out.join('')).toContain('"request_id":"r1"')
+    expect(out.join('')).not.toMatch(/tok-secret|auth-secret/)
   })
 })
 
