@@ -263,6 +263,21 @@ describe('refresh()', () => {
     expect(cache.versions()).toEqual({ ...before, projects, ratelimits })
   })
 
+  it('records when each held version was last confirmed by SQL, for the staleness metric', async () => {
+    const cache = new ConfigCache(db.app, ['projects', 'ratelimits'], log)
+    const beforeLoad = Date.now()
+    await cache.load()
+    const loaded = cache.held()
+    expect(loaded.projects?.version).toBe(cache.versions().projects)
+    expect(loaded.projects?.verifiedAt).toBeGreaterThanOrEqual(beforeLoad)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    // Same version in SQL: nothing applied, but the version is confirmed as current.
+    expect(await cache.refresh('ratelimits')).toEqual([])
+    const after = cache.held()
+    expect(after.ratelimits?.verifiedAt).toBeGreaterThan(loaded.ratelimits?.verifiedAt ?? 0)
+    expect(after.projects?.verifiedAt).toBe(loaded.projects?.verifiedAt)
+  })
+
   it('never goes back to an older version than one already applied', async () => {
     const cache = new ConfigCache(db.app, ['projects'], log)
     await cache.load()

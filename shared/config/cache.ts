@@ -16,6 +16,8 @@ import { type ConfigIssue, type ConfigOf, type ConfigService, validateConfig } f
 interface Held {
   version: number
   data: unknown
+  /** When this version was applied or last confirmed by a read from SQL (ms). */
+  verifiedAt: number
 }
 
 interface Row {
@@ -67,6 +69,7 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
         continue
       }
       const offer = this.#offer(service, row.version, row.data)
+      this.#confirm(service, row.version)
       if (offer.outcome === 'invalid') {
         const issues = offer.issues.map((i) => `${i.location} ${i.message}`).join(', ')
         problems.push({
@@ -91,6 +94,15 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
     const held = this.#held.get(service)
     if (!held) throw new Error(`config "${service}" is not loaded: load() must succeed first`)
     return held.data as ConfigOf<T>
+  }
+
+  /** Version and last confirmation of each held service, for the config metrics. */
+  held(): Record<string, { version: number; verifiedAt: number }> {
+    const out: Record<string, { version: number; verifiedAt: number }> = {}
+    for (const [service, { version, verifiedAt }] of this.#held) {
+      out[service] = { version, verifiedAt }
+    }
+    return out
   }
 
   /** `{ service: version }` of what is held, for /readyz. */
@@ -122,8 +134,9 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
       const row = rows.get(name)
       if (!row) {
         this.#log.warn({ service: name }, 'config row missing; keeping the last known good')
-      } else if (this.#offer(name, row.version, row.data).outcome === 'applied') {
-        changed.push(name)
+      } else {
+        if (this.#offer(name, row.version, row.data).outcome === 'applied') changed.push(name)
+        this.#confirm(name, row.version)
       }
     }
     return changed
@@ -148,9 +161,15 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
       )
       return { outcome: 'invalid', issues: result.issues }
     }
-    this.#held.set(service, { version, data: deepFreeze(result.output) })
+    this.#held.set(service, { version, data: deepFreeze(result.output), verifiedAt: Date.now() })
     this.#log.info({ service, version, previous_version: held?.version }, 'config applied')
     return { outcome: 'applied' }
+  }
+
+  /** SQL still has the version we hold: it is current as of now. */
+  #confirm(service: S, version: number): void {
+    const held = this.#held.get(service)
+    if (held && held.version === version) held.verifiedAt = Date.now()
   }
 
   #ours(service: string): service is S {

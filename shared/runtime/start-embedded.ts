@@ -11,7 +11,12 @@ import { connect } from '#shared/db/client.ts'
 import { loadEnv } from '#shared/env.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { Readiness, registerHealth } from '#shared/http/health.ts'
-import { createMetricsRegistry, instrumentPool, registerMetrics } from '#shared/http/metrics.ts'
+import {
+  createMetricsRegistry,
+  instrumentPool,
+  registerMetrics,
+  trackConfigVersions,
+} from '#shared/http/metrics.ts'
 import { createApp } from '#shared/http/platform.ts'
 import { serve } from '#shared/http/serve.ts'
 import { createLogger, LOG_LEVELS } from '#shared/log.ts'
@@ -75,6 +80,7 @@ const verifier = await createVerifier({
 })
 const config = new ConfigCache(db, CONFIG_SERVICES, log)
 await config.load()
+trackConfigVersions(metrics, () => config.held())
 
 const deps = {
   db,

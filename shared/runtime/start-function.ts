@@ -11,7 +11,12 @@ import { connect } from '#shared/db/client.ts'
 import { loadEnv } from '#shared/env.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { Readiness, registerHealth } from '#shared/http/health.ts'
-import { createMetricsRegistry, instrumentPool, registerMetrics } from '#shared/http/metrics.ts'
+import {
+  createMetricsRegistry,
+  instrumentPool,
+  registerMetrics,
+  trackConfigVersions,
+} from '#shared/http/metrics.ts'
 import { serve } from '#shared/http/serve.ts'
 import { createLogger, LOG_LEVELS, type Logger } from '#shared/log.ts'
 import { InProcessRateLimiter, type RateLimiter } from '#shared/ratelimit/limiter.ts'
@@ -180,6 +185,7 @@ export async function startFunction<
     return
   }
   readiness.provideConfigs(() => config.versions() as Record<string, number>)
+  trackConfigVersions(metrics, () => config.held())
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
 }
