@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import { type AddressInfo, createServer } from 'node:net'
 import type { Sql } from 'postgres'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ConfigCache } from '#shared/config/cache.ts'
+import { connect } from '#shared/db/client.ts'
 import { createLogger } from '#shared/log.ts'
 import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
 import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
@@ -22,6 +24,15 @@ let auth: TestAuth
 beforeAll(async () => {
   auth = await createTestAuth()
 })
+
+/** A port nothing listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 async function loadedConfig(sql: Sql) {
   const config = new ConfigCache(sql, ['projects', 'ratelimits'], log)
@@ -59,6 +70,30 @@ async function call(app: App, user: UserRow | null, method: string, path: string
 const world = () => orgWithRoles(db.admin)
 
 describe('projects function', () => {
+  it('answers 503 UNAVAILABLE with Retry-After while PostgreSQL cannot be reached', async () => {
+    const unreachable = connect(`postgres://tenantry_app:x@127.0.0.1:${await closedPort()}/none`, {
+      max: 1,
+    })
+    try {
+      const app = createProjectsApp({
+        db: unreachable,
+        config: await loadedConfig(db.app),
+        verifier: auth.verifier,
+        limiter: new InProcessRateLimiter(),
+        log,
+        cursorSecret: randomBytes(32),
+      })
+      const w = await world()
+      const res = await call(app, w.member, 'GET', `/v1/projects/${randomUUID()}`)
+      expect(res.status, res.text).toBe(503)
+      expect(res.body).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
+      expect(res.headers.get('retry-after')).toBe('2')
+      expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/)
+    } finally {
+      await unreachable.end({ timeout: 1 })
+    }
+  })
+
   it('names the calling user in the canonical log line, and nothing from the token', async () => {
     const lines: string[] = []
     const app = createProjectsApp({

@@ -46,3 +46,38 @@ export function toRfc3339(value: string): string {
   const utc = UTC_TIMESTAMP.exec(value)
   return utc ? `${utc[1]}T${utc[2]}Z` : new Date(value).toISOString()
 }
+
+/** Socket-level failures (Node's codes) and postgres.js's own connection errors. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+])
+
+/**
+ * True when an error means PostgreSQL could not be reached or dropped us, rather than
+ * refusing the statement: class 08 (connection exception), 57P01–57P03 (shutdown,
+ * crash, not accepting connections yet) and 53300 (too many connections). Such a
+ * request may well succeed if retried, so it is answered 503, not 500.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false
+  const code = String((error as { code: unknown }).code)
+  return (
+    CONNECTION_CODES.has(code) ||
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '53300'
+  )
+}

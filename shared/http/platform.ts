@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { routePath } from 'hono/route'
 import type { Registry } from 'prom-client'
+import { isConnectionError } from '#shared/db/client.ts'
 import { flatRedactionChild, type Logger } from '#shared/log.ts'
 import type { AppEnv } from './app-env.ts'
 import { ApiError, toProblem } from './errors.ts'
@@ -10,6 +11,8 @@ import { httpMetrics } from './metrics.ts'
 import { requestId } from './request-id.ts'
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024
+/** What a 503 for an unreachable database asks clients to wait. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2
 
 export interface PlatformOptions {
   log: Logger
@@ -78,6 +81,18 @@ export function createApp(options: PlatformOptions): Hono<AppEnv> {
   app.notFound((c) => problemResponse(c, new ApiError('NOT_FOUND')))
   app.onError((error, c) => {
     if (error instanceof ApiError) return problemResponse(c, error)
+    if (isConnectionError(error)) {
+      // API.md: a dependency down is 503 UNAVAILABLE with Retry-After. Retrying is
+      // safe: reads are, and every creating route takes an Idempotency-Key.
+      c.get('log')?.warn({ err: error }, 'database unavailable')
+      return problemResponse(
+        c,
+        new ApiError('UNAVAILABLE', {
+          detail: 'The database is unavailable; retry shortly.',
+          headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+        }),
+      )
+    }
     // The details go to the log only: no stack, SQL or internals in a response.
     c.get('log')?.error({ err: error }, 'unhandled error')
     return problemResponse(c, new ApiError('INTERNAL'))
