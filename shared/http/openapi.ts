@@ -13,7 +13,8 @@ type Json = Record<string, unknown>
 
 /** Codes every authenticated or body-taking route may answer with. */
 function commonErrors(spec: RouteSpec): ErrorCode[] {
-  const codes: ErrorCode[] = ['INTERNAL']
+  // UNAVAILABLE: the database (or, for a token, the key set) could not be reached.
+  const codes: ErrorCode[] = ['INTERNAL', 'UNAVAILABLE']
   if (spec.auth !== 'none') codes.push('UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED')
   if (spec.body)
     codes.push('VALIDATION_FAILED', 'MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE')
