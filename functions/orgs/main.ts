@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { startFunction } from '#shared/runtime/start-function.ts'
 import { createOrgsApp } from './app.ts'
+import { startSagaRecovery } from './lib/saga-recovery.ts'
 import { noProvisioner, type Provisioner } from './provisioner/provisioner.ts'
 
 // The orgs function's own variables, checked in the same pass as the common ones.
@@ -37,12 +38,19 @@ async function provisionerFrom(env: {
 
 // The process: `node dist/orgs/index.mjs`, whose loader calls main(), or
 // `npm run dev -- orgs`, which runs this file as the main module.
-export const main = (): Promise<void> =>
-  startFunction({
+export function main(): Promise<void> {
+  // Built with the app; recovery compensates through the same provisioner.
+  let provisioner: Provisioner = noProvisioner
+  return startFunction({
     name: 'orgs',
     services: ['ratelimits'],
     env: ORGS_ENV,
-    build: async (deps) => createOrgsApp({ ...deps, provisioner: await provisionerFrom(deps.env) }),
+    build: async (deps) => {
+      provisioner = await provisionerFrom(deps.env)
+      return createOrgsApp({ ...deps, provisioner })
+    },
+    background: (deps) => startSagaRecovery({ db: deps.db, provisioner, log: deps.log }),
   })
+}
 
 if (import.meta.main) await main()

@@ -11,6 +11,7 @@ import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
 import { AUTH_ROUTES, createAuthApp } from '../../functions/auth/app.ts'
 import { createMachineClients } from '../../functions/auth/lib/clients.ts'
 import { createOrgsApp } from '../../functions/orgs/app.ts'
+import { startSagaRecovery } from '../../functions/orgs/lib/saga-recovery.ts'
 import { noProvisioner } from '../../functions/orgs/provisioner/provisioner.ts'
 import { ORGS_ROUTES } from '../../functions/orgs/route-specs.ts'
 import { createProjectsApp, PROJECTS_ROUTES } from '../../functions/projects/app.ts'
@@ -34,6 +35,8 @@ export interface EmbeddedDeps {
 export const EMBEDDED_FUNCTIONS: ReadonlyArray<{
   name: FunctionName
   build(deps: EmbeddedDeps): Hono<AppEnv>
+  /** What it runs beside serving, as in its main module; returns its stop(). */
+  background?(deps: EmbeddedDeps): () => Promise<void>
   /** Its routes, for the OpenAPI document. */
   routes: RouteSpec[]
 }> = [
@@ -47,6 +50,7 @@ export const EMBEDDED_FUNCTIONS: ReadonlyArray<{
   {
     name: 'orgs',
     build: (deps) => createOrgsApp({ ...deps, provisioner: noProvisioner }),
+    background: (deps) => startSagaRecovery({ ...deps, provisioner: noProvisioner }),
     routes: ORGS_ROUTES,
   },
   { name: 'projects', build: (deps) => createProjectsApp(deps), routes: PROJECTS_ROUTES },

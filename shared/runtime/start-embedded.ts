@@ -103,6 +103,8 @@ registerHealth(host, readiness)
 registerMetrics(host, metrics)
 registerDocs(host, apiDocumentYaml())
 
+// Started once ready; stopped at shutdown before the pool closes.
+let background: (() => Promise<void>)[] = []
 const served = await serve(
   {
     fetch: (request: Request) => {
@@ -116,6 +118,7 @@ const served = await serve(
     log,
     readiness,
     onShutdown: async () => {
+      await Promise.all(background.map((stop) => stop()))
       await db.end({ timeout: 5 })
       redis?.disconnect()
       await embedded?.stop()
@@ -123,6 +126,7 @@ const served = await serve(
   },
 )
 readiness.ready()
+background = EMBEDDED_FUNCTIONS.flatMap((fn) => (fn.background ? [fn.background(deps)] : []))
 log.info(
   {
     url: `http://localhost:${served.port}`,

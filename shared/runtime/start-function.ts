@@ -105,6 +105,11 @@ export interface FunctionSpec<
    * is printed as the boot failure, so it must name the variable and never the key.
    */
   keys?: (env: FunctionEnv<E>) => Promise<KeySet>
+  /**
+   * Work the function runs beside serving once it is ready (orgs: saga recovery). The
+   * returned function stops it at shutdown, before the pools close.
+   */
+  background?(deps: FunctionDeps<S, E>): () => Promise<void>
   /** False for a function without paginated lists: CURSOR_SECRET is then not read. */
   cursors?: boolean
   /** May be async, to import what only some environments need (orgs' Kubernetes client). */
@@ -153,7 +158,7 @@ export async function startFunction<
     audience: env.AUTH_AUDIENCE,
     jwks: keys ? keys.publicJwks() : (env.AUTH_JWKS_URL as string),
   })
-  const app = await spec.build({
+  const deps: FunctionDeps<S, E> = {
     db,
     config,
     verifier,
@@ -165,7 +170,9 @@ export async function startFunction<
     metrics,
     env,
     keys,
-  })
+  }
+  const app = await spec.build(deps)
+  let stopBackground: (() => Promise<void>) | undefined
   registerHealth(app, readiness)
   registerMetrics(app, metrics)
 
@@ -174,6 +181,7 @@ export async function startFunction<
     log,
     readiness,
     onShutdown: async () => {
+      await stopBackground?.()
       await db.end({ timeout: 5 })
       redis?.disconnect()
     },
@@ -186,6 +194,7 @@ export async function startFunction<
   }
   readiness.provideConfigs(() => config.versions() as Record<string, number>)
   trackConfigVersions(metrics, () => config.held())
+  stopBackground = spec.background?.(deps)
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
 }

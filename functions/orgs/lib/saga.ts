@@ -20,9 +20,8 @@ import type { Org } from './org.ts'
  * Each step is its own transaction: no transaction stays open across the provisioner's
  * network calls. The app role cannot insert orgs or memberships, hence asSystem.
  *
- * Known gap: a process that dies mid-saga leaves the org `pending` (and perhaps a
- * namespace); the log shows how far it got. A sweeper that compensates old pending
- * sagas is the fix, not built yet.
+ * A process that dies mid-saga leaves the org and the saga `pending`; recovery
+ * (saga-recovery.ts) later takes such a saga over and compensates it.
  */
 
 export type StepName = 'owner-membership' | 'provision-tenant' | 'commit'
@@ -39,7 +38,7 @@ export interface SagaDeps {
   hooks?: SagaHooks
 }
 
-interface Step {
+export interface Step {
   name: StepName
   apply(): Promise<unknown>
   compensate?(): Promise<unknown>
@@ -56,18 +55,58 @@ export async function createOrgSaga(deps: SagaDeps, userId: string, name: string
       insert into org_sagas (org_id, started_by) values (${created.id}, ${userId}) returning id`
     return { org: created, sagaId: (saga as { id: string }).id }
   })
-  const orgId = org.id
-  const record = (step: StepName, phase: 'apply' | 'compensate', error?: unknown) =>
+  const ids: SagaIds = { sagaId, orgId: org.id, userId, orgName: name }
+  const record = recorder(db, ids)
+
+  const started: Step[] = []
+  for (const step of sagaSteps(deps, ids)) {
+    started.push(step)
+    try {
+      await deps.hooks?.beforeStep?.(step.name, ids.orgId)
+      await step.apply()
+    } catch (error) {
+      deps.log.warn({ saga_id: sagaId, org_id: ids.orgId, step: step.name }, 'org saga step failed')
+      await record(step.name, 'apply', error)
+      await compensate(deps, started.reverse(), record, sagaId)
+      await markFailed(db, ids)
+      return { ...org, status: 'failed', role: 'owner' }
+    }
+    if (step.name !== 'commit') await record(step.name, 'apply')
+  }
+  return { ...org, status: 'committed', role: 'owner' }
+}
+
+/** What identifies one saga run; the org's name only to keep it out of stored errors. */
+export interface SagaIds {
+  sagaId: string
+  orgId: string
+  userId: string
+  orgName: string
+}
+
+type StepRecorder = (
+  step: StepName,
+  phase: 'apply' | 'compensate',
+  error?: unknown,
+) => Promise<unknown>
+
+/** Appends to the saga's step log. */
+export function recorder(db: Sql, { sagaId, orgName }: SagaIds): StepRecorder {
+  return (step, phase, error) =>
     asSystem(
       db,
       'org-saga',
       (tx) => tx`
       insert into org_saga_steps (saga_id, step, phase, outcome, error)
       values (${sagaId}, ${step}, ${phase}, ${error === undefined ? 'succeeded' : 'failed'},
-              ${error === undefined ? null : describeError(error, name)})`,
+              ${error === undefined ? null : describeError(error, orgName)})`,
     )
+}
 
-  const steps: Step[] = [
+/** The steps in order; recovery runs the same compensations. */
+export function sagaSteps(deps: SagaDeps, { sagaId, orgId, userId }: SagaIds): Step[] {
+  const { db } = deps
+  return [
     {
       name: 'owner-membership',
       apply: () =>
@@ -93,43 +132,38 @@ export async function createOrgSaga(deps: SagaDeps, userId: string, name: string
     {
       name: 'commit',
       // The status flip and its log line commit together: a committed org always has a
-      // complete log.
-      apply: () =>
-        asSystem(db, 'org-saga', (tx) => [
-          tx`update orgs set status = 'committed' where id = ${orgId} and status = 'pending'`,
-          tx`update org_sagas set status = 'committed' where id = ${sagaId}`,
+      // complete log. Only a saga still `pending` commits: one that recovery took as
+      // abandoned (saga-recovery.ts) has had its steps undone, so this one fails too.
+      apply: async () => {
+        const [claimed] = await asSystem(db, 'org-saga', (tx) => [
+          tx`update org_sagas set status = 'committed'
+              where id = ${sagaId} and status = 'pending' returning id`,
+          tx`update orgs set status = 'committed'
+              where id = ${orgId} and status = 'pending'
+                and exists (select 1 from org_sagas where id = ${sagaId} and status = 'committed')`,
           tx`insert into org_saga_steps (saga_id, step, phase, outcome)
-             values (${sagaId}, 'commit', 'apply', 'succeeded')`,
-        ]),
+             select ${sagaId}, 'commit', 'apply', 'succeeded'
+              where exists (select 1 from org_sagas where id = ${sagaId} and status = 'committed')`,
+        ])
+        if (claimed.length === 0) throw new Error('the saga was taken over by recovery')
+      },
     },
   ]
+}
 
-  const started: Step[] = []
-  for (const step of steps) {
-    started.push(step)
-    try {
-      await deps.hooks?.beforeStep?.(step.name, orgId)
-      await step.apply()
-    } catch (error) {
-      deps.log.warn({ saga_id: sagaId, org_id: orgId, step: step.name }, 'org saga step failed')
-      await record(step.name, 'apply', error)
-      await compensate(deps, started.reverse(), record, sagaId)
-      await asSystem(db, 'org-saga', (tx) => [
-        tx`update orgs set status = 'failed' where id = ${orgId}`,
-        tx`update org_sagas set status = 'failed' where id = ${sagaId}`,
-      ])
-      return { ...org, status: 'failed', role: 'owner' }
-    }
-    if (step.name !== 'commit') await record(step.name, 'apply')
-  }
-  return { ...org, status: 'committed', role: 'owner' }
+/** The org and its saga end `failed`; the org row stays, so the creation reads failed. */
+export async function markFailed(db: Sql, { sagaId, orgId }: SagaIds): Promise<void> {
+  await asSystem(db, 'org-saga', (tx) => [
+    tx`update orgs set status = 'failed' where id = ${orgId} and status <> 'committed'`,
+    tx`update org_sagas set status = 'failed' where id = ${sagaId}`,
+  ])
 }
 
 /** Best effort, newest first: one failed compensation does not stop the others. */
-async function compensate(
+export async function compensate(
   deps: SagaDeps,
   steps: Step[],
-  record: (step: StepName, phase: 'compensate', error?: unknown) => Promise<unknown>,
+  record: StepRecorder,
   sagaId: string,
 ): Promise<void> {
   for (const step of steps) {
@@ -153,6 +187,7 @@ export function describeError(error: unknown, orgName: string): string {
   if (!(error instanceof Error)) return 'non-error thrown'
   const status = (error as { code?: unknown }).code
   const head = typeof status === 'number' || typeof status === 'string' ? ` ${status}` : ''
-  const message = error.message.split('\n')[0]?.replaceAll(orgName, '[org name]') ?? ''
+  const first = error.message.split('\n')[0] ?? ''
+  const message = orgName === '' ? first : first.replaceAll(orgName, '[org name]')
   return `${error.name}${head}: ${message}`.slice(0, 300)
 }

@@ -1,0 +1,162 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '#shared/log.ts'
+import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { useTestDatabase } from '#test/harness/database.ts'
+import { createUser } from '#test/harness/fixtures.ts'
+import type { StepName } from './lib/saga.ts'
+import { recoverAbandonedSagas, startSagaRecovery } from './lib/saga-recovery.ts'
+import { type Called, call, FakeProvisioner, orgsApp } from './test-support.ts'
+
+/**
+ * A process that dies mid-saga: simulated by a saga held before one of its steps (its
+ * process is as good as gone for the database), then recovery runs against it.
+ */
+
+const db = useTestDatabase()
+const log = createLogger('test', { level: 'silent' })
+let auth: TestAuth
+
+beforeAll(async () => {
+  auth = await createTestAuth()
+})
+
+/** An orgs app whose sagas stop before `step` until released. */
+async function heldBefore(step: StepName) {
+  const provisioner = new FakeProvisioner()
+  let release!: () => void
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const reached: string[] = []
+  const app = await orgsApp(db.app, auth, {
+    provisioner,
+    hooks: {
+      async beforeStep(name, orgId) {
+        if (name !== step) return
+        reached.push(orgId)
+        await released
+      },
+    },
+  })
+  return { app, provisioner, release, reached }
+}
+
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error('condition not reached within 2 s')
+}
+
+async function state(orgId: string) {
+  const [org] = await db.admin`select status from orgs where id = ${orgId}`
+  const [saga] = await db.admin`select id, status from org_sagas where org_id = ${orgId}`
+  const steps = await db.admin`
+    select step, phase, outcome from org_saga_steps where saga_id = ${saga?.id} order by id`
+  const [members] =
+    await db.admin`select count(*)::int as n from memberships where org_id = ${orgId}`
+  return {
+    org: org?.status,
+    saga: saga?.status,
+    members: members?.n,
+    steps: steps.map((s) => `${s.step} ${s.phase} ${s.outcome}`),
+  }
+}
+
+describe('recovery of abandoned org sagas', () => {
+  it('compensates a saga whose process stopped after provisioning, and its late commit fails', async () => {
+    const held = await heldBefore('commit')
+    const user = await createUser(db.admin)
+    const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name: 'Abandoned' })
+    await until(() => held.reached.length === 1)
+    const orgId = held.reached[0] as string
+    expect(held.provisioner.resources.has(orgId)).toBe(true)
+
+    expect(await recoverAbandonedSagas({ db: db.app, provisioner: held.provisioner, log }, 0)).toBe(
+      1,
+    )
+    expect(await state(orgId)).toEqual({
+      org: 'failed',
+      saga: 'failed',
+      members: 0,
+      steps: [
+        'owner-membership apply succeeded',
+        'provision-tenant apply succeeded',
+        'provision-tenant compensate succeeded',
+        'owner-membership compensate succeeded',
+      ],
+    })
+    expect(held.provisioner.resources.size).toBe(0)
+
+    // The process was only slow: its commit step must not resurrect the org.
+    held.release()
+    const res: Called = await pending
+    expect(res.status, res.text).toBe(201)
+    expect(res.body.status).toBe('failed')
+    const after = await state(orgId)
+    expect(after).toMatchObject({ org: 'failed', saga: 'failed', members: 0 })
+    expect(after.steps).toContain('commit apply failed')
+    expect(after.steps).not.toContain('commit apply succeeded')
+    expect(held.provisioner.resources.size).toBe(0)
+  })
+
+  it('leaves a saga younger than the abandonment age alone', async () => {
+    const held = await heldBefore('provision-tenant')
+    const user = await createUser(db.admin)
+    const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name: 'Just slow' })
+    await until(() => held.reached.length === 1)
+    const orgId = held.reached[0] as string
+
+    expect(await recoverAbandonedSagas({ db: db.app, provisioner: held.provisioner, log })).toBe(0)
+    expect(await state(orgId)).toMatchObject({ org: 'pending', saga: 'pending', members: 1 })
+
+    held.release()
+    expect((await pending).body.status).toBe('committed')
+    expect(await state(orgId)).toMatchObject({ org: 'committed', saga: 'committed', members: 1 })
+  })
+
+  it('takes each abandoned saga once when replicas sweep at the same time', async () => {
+    const held = await heldBefore('provision-tenant')
+    const user = await createUser(db.admin)
+    const requests = [1, 2, 3].map((n) =>
+      call(held.app, auth, user, 'POST', '/v1/orgs', { name: `Racing ${n}` }),
+    )
+    await until(() => held.reached.length === 3)
+    const deps = { db: db.app, provisioner: held.provisioner, log }
+    const counts = await Promise.all([
+      recoverAbandonedSagas(deps, 0),
+      recoverAbandonedSagas(deps, 0),
+    ])
+    expect(counts[0] + counts[1]).toBe(3)
+    for (const orgId of held.reached) {
+      const s = await state(orgId)
+      expect(s).toMatchObject({ org: 'failed', saga: 'failed', members: 0 })
+      expect(
+        s.steps.filter((step) => step === 'owner-membership compensate succeeded'),
+      ).toHaveLength(1)
+    }
+    held.release()
+    for (const res of await Promise.all(requests)) expect(res.body.status).toBe('failed')
+  })
+
+  it('sweeps as soon as it starts, and stop() waits for the sweep in progress', async () => {
+    const held = await heldBefore('provision-tenant')
+    const user = await createUser(db.admin)
+    const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name: 'Swept' })
+    await until(() => held.reached.length === 1)
+    const orgId = held.reached[0] as string
+
+    const stop = startSagaRecovery(
+      { db: db.app, provisioner: held.provisioner, log },
+      { abandonedAfterMs: 0, intervalMs: 60_000 },
+    )
+    try {
+      await until(async () => (await state(orgId)).org === 'failed')
+    } finally {
+      await stop()
+    }
+    held.release()
+    expect((await pending).body.status).toBe('failed')
+  })
+})
