@@ -21,7 +21,11 @@ export function createOrgsApp(deps: OrgsDeps): Hono<AppEnv> {
   const app = createApp({ log: deps.log, ...(deps.metrics ? { metrics: deps.metrics } : {}) })
   protectUserRoutes(app, deps)
   // The POST routes that create something (an org, an invite, a membership).
-  const idempotent = idempotency({ db: deps.db, userOf: (c) => currentUser(c).userId })
+  const idempotent = idempotency({
+    db: deps.db,
+    userOf: (c) => currentUser(c).userId,
+    secret: deps.cursorSecret,
+  })
   app.post('/v1/orgs', idempotent)
   app.post('/v1/orgs/:orgId/invites', idempotent)
   app.post('/v1/invites/:code/accept', idempotent)

@@ -145,5 +145,9 @@ describe('invites', () => {
     expect(second.headers.get('idempotent-replayed')).toBe('true')
     const [n] = await db.admin`select count(*)::int as n from invites where org_id = ${w.org.id}`
     expect(n?.n).toBe(1)
+    // The replay needs the code, but the database keeps it sealed, as invites keep it hashed.
+    const [stored] = await db.admin<{ response_body: Buffer }[]>`
+      select response_body from idempotency_keys where user_id = ${w.admin.id} and key = 'inv-1'`
+    expect(stored?.response_body.toString('latin1')).not.toContain(first.body.code)
   })
 })

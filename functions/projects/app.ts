@@ -18,7 +18,11 @@ export function createProjectsApp(deps: ProjectsDeps): Hono<AppEnv> {
   protectUserRoutes(app, deps)
   app.post(
     '/v1/orgs/:orgId/projects',
-    idempotency({ db: deps.db, userOf: (c) => currentUser(c).userId }),
+    idempotency({
+      db: deps.db,
+      userOf: (c) => currentUser(c).userId,
+      secret: deps.cursorSecret,
+    }),
   )
 
   registerCreateProject(app, deps)

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { withUser } from '#shared/db/tenant.ts'
@@ -17,9 +17,18 @@ const log = createLogger('test', { level: 'silent' })
  * caller's org. The user comes from a header here; in the functions it is the verified
  * token.
  */
-function testApp(options: { delayMs?: number; failWith?: number } = {}) {
+const SECRET = new Uint8Array(randomBytes(32))
+
+function testApp(options: { delayMs?: number; failWith?: number; secret?: Uint8Array } = {}) {
   const app = createApp({ log })
-  app.use('/v1/*', idempotency({ db: db.app, userOf: (c) => c.req.header('x-test-user') ?? '' }))
+  app.use(
+    '/v1/*',
+    idempotency({
+      db: db.app,
+      userOf: (c) => c.req.header('x-test-user') ?? '',
+      secret: options.secret ?? SECRET,
+    }),
+  )
   app.post('/v1/things', async (c) => {
     const { name } = await jsonBody(c, v.object({ name: v.string() }))
     const user = c.req.header('x-test-user') ?? ''
@@ -82,6 +91,43 @@ describe('Idempotency-Key', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true')
     expect(first.headers.get('idempotent-replayed')).toBeNull()
     expect(again.headers.get('location')).toBe(first.headers.get('location'))
+    expect(await sideEffects(user)).toBe(1)
+  })
+
+  it('keeps the stored response sealed: PostgreSQL never holds the body in clear', async () => {
+    const user = await owner()
+    const first = await create(testApp(), user, 'k-sealed', { name: 'plain-text-marker' })
+    const text = await first.text()
+    expect(text).toContain('plain-text-marker')
+    const [row] = await db.admin<{ response_body: Buffer }[]>`
+      select response_body from idempotency_keys where user_id = ${user.id} and key = 'k-sealed'`
+    expect(row?.response_body.length).toBeGreaterThan(text.length)
+    expect(row?.response_body.toString('latin1')).not.toContain('plain-text-marker')
+    // Bound to its user and key: moved to another key, it does not open.
+    await db.admin`
+      insert into idempotency_keys (user_id, key, request_hash, status, response_status,
+                                    response_body, response_headers, expires_at)
+      select user_id, 'k-moved', request_hash, status, response_status, response_body,
+             response_headers, expires_at
+        from idempotency_keys where user_id = ${user.id} and key = 'k-sealed'`
+    const moved = await create(testApp(), user, 'k-moved', { name: 'plain-text-marker' })
+    expect(moved.status).toBe(422)
+    expect(await moved.text()).not.toContain('plain-text-marker')
+  })
+
+  it('answers 422 and runs nothing when the secret changed since the response was stored', async () => {
+    const user = await owner()
+    await create(testApp(), user, 'k-rotated', { name: 'a' })
+    const res = await create(
+      testApp({ secret: new Uint8Array(randomBytes(32)) }),
+      user,
+      'k-rotated',
+      {
+        name: 'a',
+      },
+    )
+    expect(res.status).toBe(422)
+    expect(((await res.json()) as { code: string }).code).toBe('IDEMPOTENCY_KEY_REUSED')
     expect(await sideEffects(user)).toBe(1)
   })
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Sql } from 'postgres'
 import { withUser } from '#shared/db/tenant.ts'
@@ -13,6 +13,11 @@ import { ApiError } from './errors.ts'
  * request → 422 IDEMPOTENCY_KEY_REUSED; while the first still runs → 409
  * IDEMPOTENCY_KEY_IN_USE. A 5xx or a crash releases the key so the client can retry.
  *
+ * Stored responses are sealed (AES-256-GCM, bound to the user and the key): some carry
+ * secrets, such as a new invite's code, which PostgreSQL otherwise holds only hashed.
+ * The key is derived from a secret every replica shares; a response sealed under a
+ * secret since rotated cannot be replayed, and its key answers 422 until it expires.
+ *
  * Known gap: the handler's transaction and the stored response commit separately, so a
  * process that dies between the two leaves the key in flight until its lease ends, and
  * a retry after that runs the handler again.
@@ -23,11 +28,19 @@ const TTL = '24 hours'
 /** A claim older than this while still in flight is taken to be abandoned (a crash). */
 const LEASE_SECONDS = 60
 const KEPT_HEADERS = ['content-type', 'location', 'etag']
+const SEAL_INFO = 'tenantry idempotency replay v1'
+const IV_BYTES = 12
+const TAG_BYTES = 16
 
 export interface IdempotencyOptions {
   db: Sql
   /** The verified caller; keys are scoped to them. */
   userOf: (c: Context<AppEnv>) => string
+  /**
+   * A secret shared by every replica (the function's CURSOR_SECRET); the sealing key is
+   * derived from it for this purpose alone.
+   */
+  secret: Uint8Array
 }
 
 interface StoredKey {
@@ -40,6 +53,7 @@ interface StoredKey {
 }
 
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
+  const sealKey = Buffer.from(hkdfSync('sha256', options.secret, '', SEAL_INFO, 32))
   return async (c, next) => {
     const key = c.req.header('idempotency-key')
     if (key === undefined) return next()
@@ -58,7 +72,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       const existing = await read(options.db, userId, key)
       if (existing && !existing.request_hash.equals(hash))
         throw new ApiError('IDEMPOTENCY_KEY_REUSED')
-      if (existing?.status === 'completed') return replay(existing)
+      if (existing?.status === 'completed') return replay(existing, sealKey, userId, key)
       if (!existing?.abandoned || !(await takeOver(options.db, userId, key))) {
         throw new ApiError('IDEMPOTENCY_KEY_IN_USE', { headers: { 'Retry-After': '1' } })
       }
@@ -87,7 +101,8 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       (tx) => tx`
       update idempotency_keys
          set status = 'completed', response_status = ${c.res.status},
-             response_body = ${body}, response_headers = ${tx.json(headers)}
+             response_body = ${seal(body, sealKey, userId, key)},
+             response_headers = ${tx.json(headers)}
        where user_id = ${userId} and key = ${key}`,
     )
   }
@@ -150,10 +165,36 @@ async function release(db: Sql, userId: string, key: string): Promise<void> {
   )
 }
 
-function replay(stored: StoredKey): Response {
+/** iv ‖ tag ‖ ciphertext; the user and the key are authenticated, not stored inside. */
+function seal(body: Buffer, sealKey: Buffer, userId: string, key: string): Buffer {
+  const iv = randomBytes(IV_BYTES)
+  const cipher = createCipheriv('aes-256-gcm', sealKey, iv)
+  cipher.setAAD(Buffer.from(`${userId}\n${key}`))
+  const sealed = Buffer.concat([cipher.update(body), cipher.final()])
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed])
+}
+
+function unseal(stored: Buffer, sealKey: Buffer, userId: string, key: string): Buffer | null {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', sealKey, stored.subarray(0, IV_BYTES))
+    decipher.setAAD(Buffer.from(`${userId}\n${key}`))
+    decipher.setAuthTag(stored.subarray(IV_BYTES, IV_BYTES + TAG_BYTES))
+    return Buffer.concat([decipher.update(stored.subarray(IV_BYTES + TAG_BYTES)), decipher.final()])
+  } catch {
+    return null // sealed under another secret (rotated), or altered
+  }
+}
+
+function replay(stored: StoredKey, sealKey: Buffer, userId: string, key: string): Response {
+  const body = unseal(stored.response_body ?? Buffer.alloc(0), sealKey, userId, key)
+  if (body === null) {
+    throw new ApiError('IDEMPOTENCY_KEY_REUSED', {
+      detail: 'The response stored for this key can no longer be replayed; use a new key.',
+    })
+  }
   const headers = new Headers(stored.response_headers ?? {})
   headers.set('Idempotent-Replayed', 'true')
-  return new Response(new Uint8Array(stored.response_body ?? Buffer.alloc(0)), {
+  return new Response(new Uint8Array(body), {
     status: stored.response_status ?? 200,
     headers,
   })
