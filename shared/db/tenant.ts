@@ -10,6 +10,11 @@ import type { PendingQuery, Row, Sql } from 'postgres'
  * the work's first query. If the work returns its queries unawaited (one, or an array),
  * COMMIT travels with them too and the whole transaction costs a single round trip.
  * An async work function costs two: its queries, then COMMIT.
+ *
+ * BEGIN, COMMIT and ROLLBACK (and asSystem's SET LOCAL ROLE) take no parameters and go
+ * as simple-protocol queries: one message each instead of Bind/Execute/Sync, which
+ * takes ~40 µs of client CPU off every transaction in postgres.js. The protocol allows
+ * mixing the two on one connection, and the pipelining is unchanged.
  */
 
 export type Tx = Sql
@@ -53,7 +58,7 @@ export function asSystem<const T>(
   return inTransaction(
     db,
     (tx) => [
-      tx`set local role tenantry_system`,
+      tx`set local role tenantry_system`.simple(),
       tx`select set_config('app.system_purpose', ${purpose}, true)`,
     ],
     work,
@@ -67,23 +72,27 @@ async function inTransaction<T>(
 ): Promise<Settled<T>> {
   const tx = await db.reserve()
   try {
-    const prelude = [tx`begin`, ...context(tx)].map((query) => query.execute())
+    const prelude = [tx`begin`.simple(), ...context(tx)].map((query) => query.execute())
     const out = callWork(work, tx)
     if (isPendingQueries(out)) {
       const queries = Array.isArray(out) ? out : [out]
-      const sent = [...prelude, ...queries.map((query) => query.execute()), tx`commit`.execute()]
+      const sent = [
+        ...prelude,
+        ...queries.map((query) => query.execute()),
+        tx`commit`.simple().execute(),
+      ]
       await settleInOrder(sent)
       return (Array.isArray(out) ? await Promise.all(queries) : await out) as Settled<T>
     }
     const result = await Promise.allSettled([settleInOrder(prelude), out])
     if (result[0].status === 'rejected') throw result[0].reason
     if (result[1].status === 'rejected') throw result[1].reason
-    await tx`commit`
+    await tx`commit`.simple()
     return result[1].value as Settled<T>
   } catch (error) {
     // After a failed statement PostgreSQL answers COMMIT with ROLLBACK itself; this
     // covers the async path, where the work threw before COMMIT was sent.
-    await tx`rollback`.catch(() => {})
+    await tx`rollback`.simple().catch(() => {})
     throw error
   } finally {
     tx.release()
