@@ -19,6 +19,7 @@ describe('OpenAPI document', () => {
       // Building the app only registers routes; nothing here is called.
       const app = fn.build({
         log: createLogger('openapi', { level: 'silent' }),
+        cursorSecret: new Uint8Array(32),
       } as unknown as EmbeddedDeps)
       const registered = app.routes
         .filter((route) => route.method !== 'ALL' && /^\/(v1|\.well-known)\//.test(route.path))
