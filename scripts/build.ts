@@ -49,7 +49,7 @@ const BANNER = [
 const builtinsWithoutFacades: Plugin = {
   name: 'builtins-without-esm-facades',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path }) =>
+    build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path }) =>
       isBuiltin(path) ? { path: path.replace(/^node:/, ''), namespace: 'node-builtin' } : undefined,
     )
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({
