@@ -112,6 +112,13 @@ describe('the bundled functions', () => {
     expect(result.stderr).toMatch(
       /V8 code cache for ESM \S+\/dist\/projects\/function\.mjs was accepted/,
     )
+    // Built-ins come through process.getBuiltinModule: no ESM facade (the banner's
+    // createRequire aside), whose export scan of node:http would load undici at start.
+    const bundle = await readFile(join(root, 'dist/projects/function.mjs'), 'utf8')
+    const staticImports = [...bundle.matchAll(/\bimport\s*[^'"()]*?from\s*['"]([^'"]+)['"]/g)].map(
+      (match) => match[1],
+    )
+    expect(staticImports.filter((from) => !from?.startsWith('./chunks/'))).toEqual(['node:module'])
     // Loaded and then stopped by the environment check, as a start without variables is.
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^DATABASE_URL: required/m)
