@@ -51,6 +51,7 @@ describe('projects function process', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
       expect(metrics).toContain('route="/v1/projects/:projectId"')
       expect(metrics).toMatch(/^config_version\{service="projects"\} 1$/m)
+      expect(metrics).toContain('process_cpu_user_seconds_total')
       expect(metrics).toMatch(/^config_staleness_seconds\{service="ratelimits"\} \d/m)
     } finally {
       proc.child.kill('SIGTERM')

@@ -12,6 +12,7 @@ import { loadEnv } from '#shared/env.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { Readiness, registerHealth } from '#shared/http/health.ts'
 import {
+  collectProcessMetrics,
   createMetricsRegistry,
   instrumentPool,
   registerMetrics,
@@ -131,7 +132,7 @@ export async function startFunction<
   const env = loadEnv(schema) as FunctionEnv<E> & { AUTH_JWKS_URL?: string; CURSOR_SECRET?: string }
   const keys = spec.keys ? await loadKeys(spec.keys, env) : undefined
   const log = createLogger(spec.name, { level: env.LOG_LEVEL })
-  const metrics = createMetricsRegistry()
+  const metrics = createMetricsRegistry({ defaultMetrics: false })
   const readiness = new Readiness()
   const db = instrumentPool(connect(env.DATABASE_URL), metrics)
   // Loaded only when used: evaluating ioredis costs ~25 ms of every cold start.
@@ -197,6 +198,7 @@ export async function startFunction<
   stopBackground = spec.background?.(deps)
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
+  collectProcessMetrics(metrics)
 }
 
 /** Key material that does not load is a bad environment too: one line, exit 1. */
