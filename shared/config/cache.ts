@@ -176,13 +176,18 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
     return (this.services as readonly string[]).includes(service)
   }
 
-  /** One statement for any number of services; no tenant context (the policy allows reads). */
+  /**
+   * One statement for any number of services; no tenant context (the policy allows
+   * reads). It reads every row (one per service, a handful) and keeps the asked ones:
+   * without parameters, postgres.js runs it in one round trip even the first time,
+   * where a parameterized statement is first described (a second round trip at every
+   * cold start).
+   */
   async #read(services: readonly S[]): Promise<Map<string, Row>> {
     if (services.length === 0) return new Map()
-    const names: string[] = [...services]
-    const rows = await this.#sql<Row[]>`
-      select service, version, data from service_configs where service in ${this.#sql(names)}`
-    return new Map(rows.map((row) => [row.service, row]))
+    const rows = await this.#sql<Row[]>`select service, version, data from service_configs`
+    const wanted = new Set<string>(services)
+    return new Map(rows.filter((row) => wanted.has(row.service)).map((row) => [row.service, row]))
   }
 }
 
