@@ -3,7 +3,7 @@ import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser } from '#test/harness/fixtures.ts'
 import type { StepName } from './lib/saga.ts'
-import { call, FakeProvisioner, orgsApp } from './test-support.ts'
+import { call, FakeProvisioner, orgsApp, sagaState } from './test-support.ts'
 
 const db = useTestDatabase()
 let auth: TestAuth
@@ -12,21 +12,7 @@ beforeAll(async () => {
   auth = await createTestAuth()
 })
 
-async function state(orgId: string) {
-  const [org] = await db.admin`select status from orgs where id = ${orgId}`
-  const [saga] = await db.admin`select id, status from org_sagas where org_id = ${orgId}`
-  const steps = await db.admin`
-    select step, phase, outcome, error from org_saga_steps where saga_id = ${saga?.id} order by id`
-  const [members] =
-    await db.admin`select count(*)::int as n from memberships where org_id = ${orgId}`
-  return {
-    org: org?.status,
-    saga: saga?.status,
-    members: members?.n,
-    steps: steps.map((s) => `${s.step} ${s.phase} ${s.outcome}`),
-    errors: steps.map((s) => s.error),
-  }
-}
+const state = (orgId: string) => sagaState(db.admin, orgId)
 
 describe('org creation saga', () => {
   it('logs every step of a successful creation', async () => {

@@ -83,3 +83,19 @@ export async function call(
   const text = await res.text()
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text }
 }
+
+/** An org's creation as the saga tables record it (read as the superuser). */
+export async function sagaState(admin: Sql, orgId: string) {
+  const [org] = await admin`select status from orgs where id = ${orgId}`
+  const [saga] = await admin`select id, status from org_sagas where org_id = ${orgId}`
+  const steps = await admin`
+    select step, phase, outcome, error from org_saga_steps where saga_id = ${saga?.id} order by id`
+  const [members] = await admin`select count(*)::int as n from memberships where org_id = ${orgId}`
+  return {
+    org: org?.status,
+    saga: saga?.status,
+    members: members?.n,
+    steps: steps.map((s) => `${s.step} ${s.phase} ${s.outcome}`),
+    errors: steps.map((s) => s.error),
+  }
+}
