@@ -1,8 +1,11 @@
 -- org_sagas and org_saga_steps: the saga log is readable by whoever started the saga;
 -- the app role has SELECT only (the saga writes through asSystem).
 BEGIN;
-select plan(17);
+select plan(18);
 \ir lib/world.sql
+
+select has_index('public', 'org_sagas', 'org_sagas_pending_created_at_idx', array['created_at'],
+  'org_sagas: saga recovery finds pending sagas by an index');
 
 set local role tenantry_app;
 select is_empty('select id from org_sagas', 'org_sagas: the app role without app.user_id sees none');
