@@ -84,13 +84,15 @@ await runMain(async () => {
       },
       logFile,
     })
+    let ms: number
     try {
-      const ms = (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - t0
-      if (record) recordPhases(logFile, spawnedAt, phases)
-      return ms
+      ms = (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - t0
     } finally {
       await child.stop()
     }
+    // Read after the exit: the function batches its log lines and flushes them on exit.
+    if (record) recordPhases(logFile, spawnedAt, phases)
+    return ms
   }
 
   for (let run = 0; run < options.warmup + options.runs; run++) {
