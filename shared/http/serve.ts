@@ -81,6 +81,7 @@ export async function serve(app: Fetchable, options: ServeOptions): Promise<Serv
 
   const port = await listen(server, options.port, options.hostname)
   log.info({ port }, 'listening')
+  log.flush() // lines are batched; this one is waited for
 
   let shutdownPromise: Promise<number> | undefined
   const shutdown = (reason = 'shutdown') => {

@@ -39,6 +39,13 @@ async function start(
   throw new Error(`npm start was not ready within 30 s:\n${text}`)
 }
 
+async function until(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > 2_000) throw new Error('not seen within 2 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 describe('npm start', () => {
   it('serves the walkthrough, prints its URL, and keeps data and tokens across a restart', async () => {
     const port = await freePort()
@@ -55,7 +62,8 @@ describe('npm start', () => {
     let token: string
     let orgId: string
     try {
-      expect(first.output()).toContain(`Tenantry API on http://localhost:${port}`)
+      // Written (and flushed) just before it reports ready; the pipe may lag a little.
+      await until(() => first.output().includes(`Tenantry API on http://localhost:${port}`))
       const guest = await json('/v1/auth/guest', { method: 'POST' })
       expect(guest.status).toBe(201)
       token = guest.body.access_token as string

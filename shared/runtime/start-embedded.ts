@@ -125,8 +125,6 @@ const served = await serve(
     },
   },
 )
-readiness.ready()
-background = EMBEDDED_FUNCTIONS.flatMap((fn) => (fn.background ? [fn.background(deps)] : []))
 log.info(
   {
     url: `http://localhost:${served.port}`,
@@ -136,6 +134,10 @@ log.info(
   },
   `Tenantry API on http://localhost:${served.port}, reference at http://localhost:${served.port}/docs`,
 )
+// Log lines go out in batches; the one a person waits for goes out now.
+log.flush()
+readiness.ready()
+background = EMBEDDED_FUNCTIONS.flatMap((fn) => (fn.background ? [fn.background(deps)] : []))
 
 /** 32 random bytes kept in a file: list cursors stay valid across restarts. */
 async function persistentSecret(file: string): Promise<Uint8Array> {

@@ -198,6 +198,7 @@ export async function startFunction<
   stopBackground = spec.background?.(deps)
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
+  log.flush() // lines are batched; this one is waited for
   collectProcessMetrics(metrics)
 }
 
