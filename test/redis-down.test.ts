@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { type AddressInfo, createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { ConfigCache } from '#shared/config/cache.ts'
+import { CONFIG_SERVICES } from '#shared/config/schemas.ts'
+import { createLogger } from '#shared/log.ts'
+import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
+import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
+import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from './harness/auth.ts'
+import { useTestDatabase } from './harness/database.ts'
+import { createUser, type UserRow } from './harness/fixtures.ts'
+
+/**
+ * What every route does while Redis cannot be reached (README, "When something fails"):
+ * it answers exactly as with Redis up, its rate limit counted by this replica alone
+ * (FallbackRateLimiter), with the RateLimit headers; never a 5xx, never unlimited. The
+ * same matrix runs against the real Redis as the control.
+ */
+
+const db = useTestDatabase()
+const log = createLogger('redis-down', { level: 'silent' })
+let auth: TestAuth
+let user: UserRow
+let config: ConfigCache
+const clients: Redis[] = []
+
+/** A port nothing listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** The functions' client settings (start-function.ts): fail fast, no offline queue. */
+function redisClient(url: string): Redis {
+  const redis = new Redis(url, {
+    commandTimeout: 200,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  })
+  redis.on('error', () => {})
+  clients.push(redis)
+  return redis
+}
+
+beforeAll(async () => {
+  auth = await createTestAuth()
+  config = new ConfigCache(db.app, CONFIG_SERVICES, log)
+  await config.load()
+  user = await createUser(db.admin)
+})
+
+afterAll(() => {
+  for (const redis of clients) redis.disconnect()
+})
+
+function apps(redis: Redis) {
+  // Keys of this run only: the real Redis keeps windows across test runs.
+  const prefix = `ratelimit-test-${crypto.randomUUID()}`
+  const limiter = new FallbackRateLimiter(new RedisRateLimiter(redis, prefix), log)
+  const deps: EmbeddedDeps = {
+    db: db.app,
+    config,
+    verifier: auth.verifier,
+    limiter,
+    log,
+    metrics: undefined as never,
+    keys: auth.keys,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    cursorSecret: randomBytes(32),
+  }
+  return {
+    limiter,
+    routes: EMBEDDED_FUNCTIONS.flatMap((fn) => {
+      const app = fn.build(deps)
+      return fn.routes.map((spec) => ({ app, spec }))
+    }),
+  }
+}
+
+type Route = ReturnType<typeof apps>['routes'][number]
+
+/** Each route with a valid user token where it takes one, random ids, a minimal body. */
+async function callEach(routes: Route[]) {
+  const answers = []
+  for (const { app, spec } of routes) {
+    const path = spec.path.replace(/:[A-Za-z]+/g, crypto.randomUUID())
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (spec.auth === 'user') headers.authorization = await auth.bearer(user)
+    const res = await app.request(
+      path,
+      {
+        method: spec.method.toUpperCase(),
+        headers,
+        ...(spec.method === 'get' || spec.method === 'delete' ? {} : { body: '{}' }),
+      },
+      { incoming: { socket: { remoteAddress: '192.0.2.44' } } },
+    )
+    answers.push({ route: `${spec.method.toUpperCase()} ${spec.path}`, spec, res })
+  }
+  return answers
+}
+
+/** The routes behind a rate limit: every user route and guest sign-in. */
+const limited = (spec: Route['spec']) =>
+  spec.auth === 'user' || (spec.method === 'post' && spec.path === '/v1/auth/guest')
+
+/** Redis that never answers, and the real one once connected (the control). */
+const down = async () => redisClient(`redis://127.0.0.1:${await closedPort()}`)
+async function up(): Promise<Redis> {
+  const redis = redisClient(inject('redisUrl'))
+  await once(redis, 'ready')
+  return redis
+}
+
+describe.each([
+  ['down (nothing listens on its port)', down],
+  ['up (the control)', up],
+] as const)('with Redis %s', (state, connect) => {
+  it('answers every route as usual, rate limit headers included, and no 5xx', async () => {
+    const { limiter, routes } = apps(await connect())
+    expect(routes.length).toBeGreaterThan(15)
+    for (const { route, spec, res } of await callEach(routes)) {
+      expect(res.status, route).toBeLessThan(500)
+      if (limited(spec)) {
+        expect(res.headers.get('ratelimit-policy'), route).toMatch(/^"[a-z-]+";q=\d+;w=\d+$/)
+        expect(res.headers.get('ratelimit'), route).toMatch(/^"[a-z-]+";r=\d+;t=\d+$/)
+      }
+    }
+    expect(limiter.degraded).toBe(state.startsWith('down'))
+  })
+
+  it('still refuses the request over the limit, with 429 and Retry-After', async () => {
+    const { routes } = apps(await connect())
+    const guest = routes.find((r) => r.spec.path === '/v1/auth/guest') as Route
+    const { limit } = config.get('ratelimits').guest_signin
+    const address = '192.0.2.45'
+    const statuses: number[] = []
+    for (let i = 0; i <= limit; i++) {
+      const res = await guest.app.request(
+        '/v1/auth/guest',
+        { method: 'POST' },
+        { incoming: { socket: { remoteAddress: address } } },
+      )
+      statuses.push(res.status)
+      if (i === limit) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
+    expect(statuses.slice(0, limit).every((status) => status === 201)).toBe(true)
+    expect(statuses[limit]).toBe(429)
+  })
+})
