@@ -1,10 +1,9 @@
 import os from 'node:os'
 import { join } from 'node:path'
-import postgres from 'postgres'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { freePort } from '#test/harness/local-servers.ts'
 import { buildBundle, bundlePath, ROOT } from './lib/bundle.ts'
-import { onCleanup, runMain } from './lib/cleanup.ts'
+import { runMain } from './lib/cleanup.ts'
 import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
 import { keepAliveClient } from './lib/http-client.ts'
 import { interleave, type Side } from './lib/interleave.ts'
@@ -12,7 +11,7 @@ import { serveJwks } from './lib/jwks.ts'
 import { LOOPBACK_FLAGS } from './lib/loopback.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
-import { type BenchPostgres, provideBenchPostgres } from './lib/postgres.ts'
+import { type BenchPostgres, backendsCpu, provideBenchPostgres } from './lib/postgres.ts'
 import { type Child, logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
 import { reportRegime } from './lib/report.ts'
 import { liftRateLimits, type SeededPairs, seedProjects } from './lib/seed.ts'
@@ -231,19 +230,10 @@ async function runRegime(
  * is busy; the other idles), the bench database's backends, and the whole machine.
  */
 async function cpuProbes(pg: BenchPostgres, servers: Child[]): Promise<CpuProbe[]> {
-  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
-  onCleanup('end the probe connection', () => admin.end({ timeout: 2 }))
-  const backends = async () =>
-    (
-      await admin<{ pid: number }[]>`
-        select pid from pg_stat_activity
-         where datname = current_database() and backend_type = 'client backend'
-           and pid <> pg_backend_pid()`
-    ).map((r) => r.pid)
   return [
     processCpu('client'),
     processesCpu('server', '', async () => servers.map((s) => s.pid)),
-    processesCpu('postgres', 'postgres', backends),
+    backendsCpu(pg),
     machineCpu(),
   ]
 }

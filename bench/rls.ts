@@ -1,13 +1,13 @@
 import os from 'node:os'
-import postgres, { type TransactionSql } from 'postgres'
+import type { TransactionSql } from 'postgres'
 import { connect, type Sql } from '#shared/db/client.ts'
 import { withUser } from '#shared/db/tenant.ts'
 import { onCleanup, runMain } from './lib/cleanup.ts'
-import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
+import { type CpuProbe, machineCpu, processCpu } from './lib/cpu.ts'
 import { interleave, type Side } from './lib/interleave.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
-import { type BenchPostgres, provideBenchPostgres } from './lib/postgres.ts'
+import { type BenchPostgres, backendsCpu, provideBenchPostgres } from './lib/postgres.ts'
 import { reportRegime } from './lib/report.ts'
 import { seedProjects } from './lib/seed.ts'
 
@@ -242,14 +242,5 @@ async function seed(pg: BenchPostgres, users: number) {
  * on this machine), and the whole machine: the remainder is other work on the machine.
  */
 async function cpuProbes(pg: BenchPostgres): Promise<CpuProbe[]> {
-  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
-  onCleanup('end the probe connection', () => admin.end({ timeout: 2 }))
-  const backends = async () =>
-    (
-      await admin<{ pid: number }[]>`
-        select pid from pg_stat_activity
-         where datname = current_database() and backend_type = 'client backend'
-           and pid <> pg_backend_pid()`
-    ).map((r) => r.pid)
-  return [processCpu('client'), processesCpu('postgres', 'postgres', backends), machineCpu()]
+  return [processCpu('client'), backendsCpu(pg), machineCpu()]
 }

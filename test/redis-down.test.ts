@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { type AddressInfo, createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ConfigCache } from '#shared/config/cache.ts'
@@ -11,6 +10,7 @@ import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from './harness/auth.ts'
 import { useTestDatabase } from './harness/database.ts'
 import { createUser, type UserRow } from './harness/fixtures.ts'
+import { freePort } from './harness/local-servers.ts'
 
 /**
  * What every route does while Redis cannot be reached (README, "When something fails"):
@@ -25,15 +25,6 @@ let auth: TestAuth
 let user: UserRow
 let config: ConfigCache
 const clients: Redis[] = []
-
-/** A port nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** The functions' client settings (start-function.ts): fail fast, no offline queue. */
 function redisClient(url: string): Redis {
@@ -110,8 +101,8 @@ async function callEach(routes: Route[]) {
 const limited = (spec: Route['spec']) =>
   spec.auth === 'user' || (spec.method === 'post' && spec.path === '/v1/auth/guest')
 
-/** Redis that never answers, and the real one once connected (the control). */
-const down = async () => redisClient(`redis://127.0.0.1:${await closedPort()}`)
+/** Redis that never answers (a free port: nothing listens), and the real one once connected. */
+const down = async () => redisClient(`redis://127.0.0.1:${await freePort()}`)
 async function up(): Promise<Redis> {
   const redis = redisClient(inject('redisUrl'))
   await once(redis, 'ready')

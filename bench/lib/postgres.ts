@@ -3,6 +3,7 @@ import { findPostgresBinDir, startLocalPostgres } from '#test/harness/local-serv
 import { type LoginRole, roleUrl } from '#test/harness/names.ts'
 import { provisionDatabase } from '#test/harness/provision.ts'
 import { onCleanup } from './cleanup.ts'
+import { type CpuProbe, processesCpu } from './cpu.ts'
 
 /**
  * A PostgreSQL database for a benchmark: BENCH_DATABASE_URL (an administrator's URL) if
@@ -58,4 +59,18 @@ export async function provideBenchPostgres(): Promise<BenchPostgres> {
     database,
     url: (role) => roleUrl(serverUrl, role, database),
   }
+}
+
+/** CPU of the bench database's client backends, this probe's own connection left out. */
+export function backendsCpu(pg: BenchPostgres): CpuProbe {
+  const admin = postgres(pg.url(null), { max: 1, onnotice: () => {} })
+  onCleanup('end the probe connection', () => admin.end({ timeout: 2 }))
+  const backends = async () =>
+    (
+      await admin<{ pid: number }[]>`
+        select pid from pg_stat_activity
+         where datname = current_database() and backend_type = 'client backend'
+           and pid <> pg_backend_pid()`
+    ).map((r) => r.pid)
+  return processesCpu('postgres', 'postgres', backends)
 }

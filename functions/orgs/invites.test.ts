@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser, orgWithRoles } from '#test/harness/fixtures.ts'
-import { orgsApp, call as rawCall } from './test-support.ts'
+import { boundCall, orgsApp } from './test-support.ts'
 
 const db = useTestDatabase({ appPool: 8 })
 let auth: TestAuth
@@ -12,11 +12,7 @@ beforeAll(async () => {
   auth = await createTestAuth()
 })
 
-type A = Awaited<ReturnType<typeof orgsApp>>
-const call = (
-  a: A,
-  ...rest: Parameters<typeof rawCall> extends [unknown, unknown, ...infer R] ? R : never
-) => rawCall(a, auth, ...rest)
+const call = boundCall(() => auth)
 
 const world = () => orgWithRoles(db.admin)
 

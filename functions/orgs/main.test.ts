@@ -1,15 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  createTestAuth,
-  TEST_AUDIENCE,
-  TEST_ISSUER,
-  type TestAuth,
-  useJwksServer,
-} from '#test/harness/auth.ts'
+import { createTestAuth, type TestAuth, useJwksServer } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
-import { startProcess, waitReady } from '#test/harness/process.ts'
+import { startProcess, verifyingFunctionEnv, waitReady } from '#test/harness/process.ts'
 
 /**
  * The orgs function as its own process (functions/orgs/main.ts): its own variables
@@ -28,16 +22,10 @@ beforeAll(async () => {
 describe('orgs function process', () => {
   it('creates an org over HTTP and drains on SIGTERM', async () => {
     const port = await freePort()
-    const proc = startProcess('functions/orgs/main.ts', {
-      PORT: String(port),
-      DATABASE_URL: db.url('tenantry_app'),
-      AUTH_ISSUER: TEST_ISSUER,
-      AUTH_AUDIENCE: TEST_AUDIENCE,
-      AUTH_JWKS_URL: jwksUrl(),
-      CURSOR_SECRET: 'c'.repeat(32),
-      ORG_PROVISIONER: 'none',
-      LOG_LEVEL: 'warn',
-    })
+    const proc = startProcess(
+      'functions/orgs/main.ts',
+      verifyingFunctionEnv(port, db.url('tenantry_app'), jwksUrl(), { ORG_PROVISIONER: 'none' }),
+    )
     try {
       await waitReady(port, proc)
       const user = await createUser(db.admin)

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { addMember, createOrg, createUser, orgWithRoles } from '#test/harness/fixtures.ts'
-import { orgsApp, call as rawCall } from './test-support.ts'
+import { boundCall, orgsApp } from './test-support.ts'
 
 const db = useTestDatabase({ appPool: 8 })
 let auth: TestAuth
@@ -11,11 +11,7 @@ beforeAll(async () => {
   auth = await createTestAuth()
 })
 
-type A = Awaited<ReturnType<typeof orgsApp>>
-const call = (
-  a: A,
-  ...rest: Parameters<typeof rawCall> extends [unknown, unknown, ...infer R] ? R : never
-) => rawCall(a, auth, ...rest)
+const call = boundCall(() => auth)
 
 const world = () => orgWithRoles(db.admin)
 
@@ -119,9 +115,8 @@ describe('members', () => {
     await addMember(db.admin, w.org, await createUser(db.admin), 'admin')
     const [otherAdmin] =
       await db.admin`select user_id from memberships where org_id = ${w.org.id} and role = 'admin'`
-    const adminKick = await rawCall(
+    const adminKick = await call(
       a,
-      auth,
       { id: otherAdmin?.user_id, handle: 'guest-0000' },
       'DELETE',
       `/v1/orgs/${w.org.id}/members/${w.owner.id}`,

@@ -9,7 +9,7 @@ import {
   createUser,
   orgWithRoles,
 } from '#test/harness/fixtures.ts'
-import { FakeProvisioner, orgsApp, call as rawCall } from './test-support.ts'
+import { boundCall, FakeProvisioner, orgsApp } from './test-support.ts'
 
 const db = useTestDatabase()
 let auth: TestAuth
@@ -19,11 +19,7 @@ beforeAll(async () => {
 })
 
 const app = (provisioner = new FakeProvisioner()) => orgsApp(db.app, auth, { provisioner })
-type A = Awaited<ReturnType<typeof app>>
-const call = (
-  a: A,
-  ...rest: Parameters<typeof rawCall> extends [unknown, unknown, ...infer R] ? R : never
-) => rawCall(a, auth, ...rest)
+const call = boundCall(() => auth)
 
 const world = () => orgWithRoles(db.admin)
 

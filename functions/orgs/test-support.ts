@@ -55,6 +55,13 @@ export async function orgsApp(
 
 export type App = Awaited<ReturnType<typeof orgsApp>>
 
+type CallArgs = Parameters<typeof call> extends [unknown, unknown, ...infer R] ? R : never
+
+/** call() with its auth filled in, read at call time (tests set it in beforeAll). */
+export function boundCall(auth: () => TestAuth) {
+  return (app: App, ...rest: CallArgs) => call(app, auth(), ...rest)
+}
+
 export interface Called {
   status: number
   headers: Headers

@@ -1,15 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  createTestAuth,
-  TEST_AUDIENCE,
-  TEST_ISSUER,
-  type TestAuth,
-  useJwksServer,
-} from '#test/harness/auth.ts'
+import { createTestAuth, type TestAuth, useJwksServer } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createOrg, createProject, createUser } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
-import { startProcess, waitReady } from '#test/harness/process.ts'
+import { startProcess, verifyingFunctionEnv, waitReady } from '#test/harness/process.ts'
 
 /**
  * The projects function as its own process (functions/projects/main.ts): environment
@@ -28,15 +22,10 @@ beforeAll(async () => {
 describe('projects function process', () => {
   it('serves a project over HTTP and drains on SIGTERM', async () => {
     const port = await freePort()
-    const proc = startProcess('functions/projects/main.ts', {
-      PORT: String(port),
-      DATABASE_URL: db.url('tenantry_app'),
-      AUTH_ISSUER: TEST_ISSUER,
-      AUTH_AUDIENCE: TEST_AUDIENCE,
-      AUTH_JWKS_URL: jwksUrl(),
-      CURSOR_SECRET: 'c'.repeat(32),
-      LOG_LEVEL: 'warn',
-    })
+    const proc = startProcess(
+      'functions/projects/main.ts',
+      verifyingFunctionEnv(port, db.url('tenantry_app'), jwksUrl()),
+    )
     try {
       await waitReady(port, proc)
       const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as object

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { type AddressInfo, createServer } from 'node:net'
 import type { Sql } from 'postgres'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ConfigCache } from '#shared/config/cache.ts'
@@ -15,6 +14,7 @@ import {
   orgWithRoles,
   type UserRow,
 } from '#test/harness/fixtures.ts'
+import { freePort } from '#test/harness/local-servers.ts'
 import { createProjectsApp } from './app.ts'
 
 const db = useTestDatabase()
@@ -25,28 +25,22 @@ beforeAll(async () => {
   auth = await createTestAuth()
 })
 
-/** A port nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function loadedConfig(sql: Sql) {
-  const config = new ConfigCache(sql, ['projects', 'ratelimits'], log)
+/**
+ * The app on `sql`, its config read through `configSql` (the same pool unless a test
+ * points the app at a database that cannot be reached), logging to `appLog`.
+ */
+async function projectsApp(
+  sql: Sql = db.app,
+  { configSql = sql, appLog = log }: { configSql?: Sql; appLog?: typeof log } = {},
+) {
+  const config = new ConfigCache(configSql, ['projects', 'ratelimits'], log)
   await config.load()
-  return config
-}
-
-async function projectsApp(sql: Sql = db.app) {
   return createProjectsApp({
     db: sql,
-    config: await loadedConfig(sql),
+    config,
     verifier: auth.verifier,
     limiter: new InProcessRateLimiter(),
-    log,
+    log: appLog,
     cursorSecret: randomBytes(32),
   })
 }
@@ -71,18 +65,11 @@ const world = () => orgWithRoles(db.admin)
 
 describe('projects function', () => {
   it('answers 503 UNAVAILABLE with Retry-After while PostgreSQL cannot be reached', async () => {
-    const unreachable = connect(`postgres://tenantry_app:x@127.0.0.1:${await closedPort()}/none`, {
+    const unreachable = connect(`postgres://tenantry_app:x@127.0.0.1:${await freePort()}/none`, {
       max: 1,
     })
     try {
-      const app = createProjectsApp({
-        db: unreachable,
-        config: await loadedConfig(db.app),
-        verifier: auth.verifier,
-        limiter: new InProcessRateLimiter(),
-        log,
-        cursorSecret: randomBytes(32),
-      })
+      const app = await projectsApp(unreachable, { configSql: db.app })
       const w = await world()
       const res = await call(app, w.member, 'GET', `/v1/projects/${randomUUID()}`)
       expect(res.status, res.text).toBe(503)
@@ -96,13 +83,8 @@ describe('projects function', () => {
 
   it('names the calling user in the canonical log line, and nothing from the token', async () => {
     const lines: string[] = []
-    const app = createProjectsApp({
-      db: db.app,
-      config: await loadedConfig(db.app),
-      verifier: auth.verifier,
-      limiter: new InProcessRateLimiter(),
-      log: createLogger('test', { destination: { write: (line: string) => lines.push(line) } }),
-      cursorSecret: randomBytes(32),
+    const app = await projectsApp(db.app, {
+      appLog: createLogger('test', { destination: { write: (line: string) => lines.push(line) } }),
     })
     const w = await world()
     const project = await createProject(db.admin, w.org)

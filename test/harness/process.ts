@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { TEST_AUDIENCE, TEST_ISSUER } from './auth.ts'
 
 /** A function (or `npm start`) as its own process, for tests that exercise main modules. */
 export interface RunningProcess {
@@ -6,6 +7,28 @@ export interface RunningProcess {
   /** Everything it wrote to stdout and stderr so far. */
   output(): string
   exited: Promise<number | null>
+}
+
+/**
+ * What a function that verifies tokens against the auth function's JWKS (orgs, projects)
+ * needs to start, as the test harness's issuer and audience; `extra` adds or overrides.
+ */
+export function verifyingFunctionEnv(
+  port: number,
+  databaseUrl: string,
+  jwksUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    AUTH_ISSUER: TEST_ISSUER,
+    AUTH_AUDIENCE: TEST_AUDIENCE,
+    AUTH_JWKS_URL: jwksUrl,
+    CURSOR_SECRET: 'c'.repeat(32),
+    LOG_LEVEL: 'warn',
+    ...extra,
+  }
 }
 
 /** Runs `node <script>` from the repository root with only PATH and `env`. */
