@@ -69,7 +69,7 @@ await runMain(async () => {
     `settings: concurrency ${concurrencies.join(', ')}; pool ${options.pool} (baseline) and ${FUNCTION_POOL} (function); ${options.rounds} rounds × ${options.seconds} s per side, warm-up ${options.warmup} s; function LOG_LEVEL ${options.logLevel}`,
   )
   out(
-    `function: ${bundle.path.slice(ROOT.length)}${Number.isFinite(bundle.kib) ? ` (${bundle.kib.toFixed(0)} KiB, built now)` : ' (not rebuilt)'}`,
+    `function: ${bundle.path.slice(ROOT.length)}${Number.isFinite(bundle.kib) ? ` (bundle ${bundle.kib.toFixed(0)} KiB, built now)` : ' (not rebuilt)'}`,
   )
   const pairs = await seedProjects(pg.url(null), options.users)
   await liftRateLimits(pg.url(null))

@@ -14,7 +14,7 @@ export function bundlePath(name: string): string {
   return `${ROOT}dist/${name}/index.mjs`
 }
 
-/** Runs scripts/build.ts with this Node; resolves with the bundle's path and size. */
+/** Runs scripts/build.ts with this Node; resolves with the entry's path and the bundle's size. */
 export async function buildBundle(name: string): Promise<{ path: string; kib: number }> {
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, [`${ROOT}scripts/build.ts`], {
@@ -26,5 +26,5 @@ export async function buildBundle(name: string): Promise<{ path: string; kib: nu
   })
   if (code !== 0) throw new Error(`npm run build failed (exit ${code})`)
   const path = bundlePath(name)
-  return { path, kib: statSync(path).size / 1024 }
+  return { path, kib: statSync(`${ROOT}dist/${name}/function.cjs`).size / 1024 }
 }

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestAuth, type TestAuth, useJwksServer } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
@@ -7,7 +8,8 @@ import { startProcess, verifyingFunctionEnv, waitReady } from '#test/harness/pro
 
 /**
  * The projects function as its own process (functions/projects/main.ts): environment
- * checked at boot, ready only after its config loaded, serving real HTTP with tokens
+ * checked at boot, ready only after its config loaded (listening once it is, or after a
+ * grace with /readyz 503 while its database does not answer), serving real HTTP with tokens
  * verified against the auth function's JWKS URL, and exiting 0 on SIGTERM.
  */
 
@@ -46,6 +48,40 @@ describe('projects function process', () => {
       proc.child.kill('SIGTERM')
     }
     expect(await proc.exited, proc.output()).toBe(0)
+  })
+
+  it('listens after a grace when its database does not answer, and answers 503 until ready', async () => {
+    // A server that accepts connections and never speaks: PostgreSQL far away or hung.
+    const held: Socket[] = []
+    const silent = createServer((socket) => held.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const silentPort = (silent.address() as { port: number }).port
+    const port = await freePort()
+    const proc = startProcess(
+      'functions/projects/main.ts',
+      verifyingFunctionEnv(
+        port,
+        `postgres://tenantry_app:x@127.0.0.1:${silentPort}/tenantry`,
+        jwksUrl(),
+      ),
+    )
+    try {
+      let readyz: Response | undefined
+      const deadline = Date.now() + 15_000
+      while (!readyz && Date.now() < deadline) {
+        readyz = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+        if (!readyz) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      if (!readyz) throw new Error(`never listened:\n${proc.output()}`)
+      expect(readyz.status, proc.output()).toBe(503)
+      expect(((await readyz.json()) as { detail: string }).detail).toMatch(/starting/)
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+    } finally {
+      proc.child.kill('SIGTERM')
+      await proc.exited
+      for (const socket of held) socket.destroy()
+      silent.close()
+    }
   })
 
   it('exits 1 with one line naming each missing variable', async () => {

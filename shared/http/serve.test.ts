@@ -99,6 +99,37 @@ describe('serve() in process', () => {
     expect(JSON.parse(res.body)).toEqual({ status: 'ready', configs: { test: 1 } })
   })
 
+  it('listens only once listenAfter has settled, with the server set up before', async () => {
+    let release = () => {}
+    const listenAfter = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const readiness = new Readiness()
+    const app = createApp({ log })
+    registerHealth(app, readiness)
+    let served: Served | undefined
+    const serving = serve(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      log,
+      readiness,
+      signals: [],
+      exit: () => {},
+      listenAfter,
+    }).then((result) => {
+      served = result
+      started.push(result)
+      return result
+    })
+    await sleep(100)
+    expect(served).toBeUndefined()
+    expect(lines.filter((line) => line.includes('"listening"'))).toEqual([])
+    release()
+    const { port, server } = await serving
+    expect(server.listening).toBe(true)
+    expect((await get(port, '/healthz')).status).toBe(200)
+  })
+
   it('drains: 503 on /readyz, in-flight requests finish, then onShutdown, then exit 0', async () => {
     const { app, served, events, exits } = await start({})
     // Keep-alive clients: without an agent node:http asks for `Connection: close` itself.

@@ -41,6 +41,11 @@ export interface ServeOptions {
   exit?: (code: number) => void
   /** For a function that upgrades to WebSocket (chat). */
   websocket?: { server: WebSocketServerLike }
+  /**
+   * Listen only once this has settled; the server is set up meanwhile. A function's start
+   * passes its config load (see start-function.ts).
+   */
+  listenAfter?: Promise<unknown>
 }
 
 export interface Served {
@@ -79,6 +84,7 @@ export async function serve(app: Fetchable, options: ServeOptions): Promise<Serv
     })
   })
 
+  await options.listenAfter
   const port = await listen(server, options.port, options.hostname)
   log.info({ port }, 'listening')
   log.flush() // lines are batched; this one is waited for

@@ -29,6 +29,9 @@ import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-l
  * drain on SIGTERM. A function's main module is one call to this with its app factory.
  */
 
+/** How long a start waits for its configs before it listens anyway (and answers 503). */
+export const LISTEN_GRACE_MS = 250
+
 const url = (protocols: RegExp, what: string) =>
   v.pipe(v.string(`required, ${what}`), v.regex(protocols, `must be ${what}`))
 
@@ -148,8 +151,8 @@ export async function startFunction<
     ? new FallbackRateLimiter(new RedisRateLimiter(redis), log)
     : new InProcessRateLimiter()
   const config = new ConfigCache(db, spec.services, log)
-  // Started now, awaited after listen: the connection opens (postgres.js connects from a
-  // timer) and the query runs whenever the event loop is free, not only after listen.
+  // Started before the app is built: the connection opens (postgres.js connects from a
+  // timer) and the query runs as soon as the event loop is free.
   const configLoaded = config.load().then(
     () => undefined,
     (error: unknown) => error,
@@ -176,11 +179,21 @@ export async function startFunction<
   let stopBackground: (() => Promise<void>) | undefined
   registerHealth(app, readiness)
   registerMetrics(app, metrics)
+  // Hono builds its router at the first match; have that done while the database answers
+  // (an immediate runs once the connection is on its way), not on the first request.
+  setImmediate(() => app.router.match('GET', '/'))
+
+  collectProcessMetrics(metrics)
 
   const served = await serve(app, {
     port: env.PORT,
     log,
     readiness,
+    // Probes that come before the configs have loaded would only be turned away, and
+    // answering them cold slows the start down (ADR-0005): a quick start listens once it
+    // is ready. A slow one (database far away or down) listens after LISTEN_GRACE_MS and
+    // answers /readyz 503 until it is ready.
+    listenAfter: settledWithin(configLoaded, LISTEN_GRACE_MS),
     onShutdown: async () => {
       await stopBackground?.()
       await db.end({ timeout: 5 })
@@ -199,7 +212,19 @@ export async function startFunction<
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
   log.flush() // lines are batched; this one is waited for
-  collectProcessMetrics(metrics)
+}
+
+/** Resolves once `promise` has settled or `ms` have passed, whichever comes first. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  try {
+    await Promise.race([promise, elapsed])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Key material that does not load is a bad environment too: one line, exit 1. */
