@@ -29,7 +29,7 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
 
 /**
  * Node's own metrics: CPU, memory, heap, event loop lag, GC, handles. A function adds
- * them once it is ready (setting them up is ~5 ms of a cold start).
+ * them while its database connection opens (setting them up takes a few ms).
  */
 export function collectProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry })

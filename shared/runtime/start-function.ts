@@ -30,7 +30,7 @@ import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-l
  */
 
 /** How long a start waits for its configs before it listens anyway (and answers 503). */
-export const LISTEN_GRACE_MS = 250
+const LISTEN_GRACE_MS = 250
 
 const url = (protocols: RegExp, what: string) =>
   v.pipe(v.string(`required, ${what}`), v.regex(protocols, `must be ${what}`))
@@ -179,11 +179,13 @@ export async function startFunction<
   let stopBackground: (() => Promise<void>) | undefined
   registerHealth(app, readiness)
   registerMetrics(app, metrics)
-  // Hono builds its router at the first match; have that done while the database answers
-  // (an immediate runs once the connection is on its way), not on the first request.
-  setImmediate(() => app.router.match('GET', '/'))
-
-  collectProcessMetrics(metrics)
+  // Work that need not hold up the connection: an immediate runs once postgres.js's timer
+  // has opened it, while PostgreSQL answers. Hono builds its router at the first match
+  // (otherwise the first request's), and Node's process metrics take ~1–2 ms to set up.
+  setImmediate(() => {
+    app.router.match('GET', '/')
+    collectProcessMetrics(metrics)
+  })
 
   const served = await serve(app, {
     port: env.PORT,
