@@ -2,7 +2,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { freePort } from '#test/harness/local-servers.ts'
-import { buildBundle, bundlePath, ROOT } from './lib/bundle.ts'
+import { benchBundle, ROOT } from './lib/bundle.ts'
 import { runMain } from './lib/cleanup.ts'
 import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
 import { keepAliveClient } from './lib/http-client.ts'
@@ -60,17 +60,13 @@ await runMain(async () => {
     )
   }
   for (const line of machineFacts()) out(line)
-  const bundle = options.build
-    ? await buildBundle('projects')
-    : { path: bundlePath('projects'), kib: Number.NaN }
+  const bundle = await benchBundle('projects', options.build)
   const pg = await provideBenchPostgres()
   out(`postgresql: ${pg.serverVersion}, ${pg.source}`)
   out(
     `settings: concurrency ${concurrencies.join(', ')}; pool ${options.pool} (baseline) and ${FUNCTION_POOL} (function); ${options.rounds} rounds × ${options.seconds} s per side, warm-up ${options.warmup} s; function LOG_LEVEL ${options.logLevel}`,
   )
-  out(
-    `function: ${bundle.path.slice(ROOT.length)}${Number.isFinite(bundle.kib) ? ` (bundle ${bundle.kib.toFixed(0)} KiB, built now)` : ' (not rebuilt)'}`,
-  )
+  out(`function: ${bundle.description}`)
   const pairs = await seedProjects(pg.url(null), options.users)
   await liftRateLimits(pg.url(null))
   out(

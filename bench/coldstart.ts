@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { freePort } from '#test/harness/local-servers.ts'
-import { buildBundle, bundlePath, ROOT } from './lib/bundle.ts'
+import { benchBundle } from './lib/bundle.ts'
 import { runMain } from './lib/cleanup.ts'
 import { serveJwks } from './lib/jwks.ts'
 import { LatencyRecorder } from './lib/latency.ts'
@@ -38,14 +38,10 @@ interface Phases {
 
 await runMain(async () => {
   for (const line of machineFacts()) out(line)
-  const bundle = options.build
-    ? await buildBundle('projects')
-    : { path: bundlePath('projects'), kib: Number.NaN }
+  const bundle = await benchBundle('projects', options.build)
   const pg = await provideBenchPostgres()
   out(`postgresql: ${pg.serverVersion}, ${pg.source}`)
-  out(
-    `function: ${bundle.path.slice(ROOT.length)}${Number.isFinite(bundle.kib) ? ` (bundle ${bundle.kib.toFixed(0)} KiB, built now)` : ' (not rebuilt)'}`,
-  )
+  out(`function: ${bundle.description}`)
   out(
     `settings: ${options.runs} measured starts of each (after ${options.warmup} unmeasured), interleaved; /readyz polled every ${options.poll} ms`,
   )

@@ -28,3 +28,22 @@ export async function buildBundle(name: string): Promise<{ path: string; kib: nu
   const path = bundlePath(name)
   return { path, kib: statSync(`${ROOT}dist/${name}/function.cjs`).size / 1024 }
 }
+
+/**
+ * The bundle a benchmark starts: built now (`build`) or dist/ as it is. `description` is
+ * the benchmark's `function:` line: the entry, and the bundle's size when built now.
+ */
+export async function benchBundle(
+  name: string,
+  build: boolean,
+): Promise<{ path: string; description: string }> {
+  if (!build) {
+    const path = bundlePath(name)
+    return { path, description: `${path.slice(ROOT.length)} (not rebuilt)` }
+  }
+  const { path, kib } = await buildBundle(name)
+  return {
+    path,
+    description: `${path.slice(ROOT.length)} (bundle ${kib.toFixed(0)} KiB, built now)`,
+  }
+}
