@@ -179,12 +179,14 @@ export async function startFunction<
   let stopBackground: (() => Promise<void>) | undefined
   registerHealth(app, readiness)
   registerMetrics(app, metrics)
-  // Work that need not hold up the connection: an immediate runs once postgres.js's timer
-  // has opened it, while PostgreSQL answers. Hono builds its router at the first match
-  // (otherwise the first request's), and Node's process metrics take ~1–2 ms to set up.
-  setImmediate(() => {
+  // Work that needs no database, done while PostgreSQL sets up the session rather than
+  // before or after it: Hono builds its router at the first match (otherwise the first
+  // request's), Node's process metrics take ~1 ms to set up, and listen() loads Node's
+  // cluster module (~2 ms) to learn whether this process is a cluster worker.
+  whileDatabaseAnswers(() => {
     app.router.match('GET', '/')
     collectProcessMetrics(metrics)
+    process.getBuiltinModule('node:cluster')
   })
 
   const served = await serve(app, {
@@ -214,6 +216,18 @@ export async function startFunction<
   readiness.ready()
   log.info({ port: served.port }, `${spec.name} ready`)
   log.flush() // lines are batched; this one is waited for
+}
+
+/**
+ * Runs `work` after the pool's first connection has sent its startup message, in the
+ * time the event loop would spend waiting for PostgreSQL's answer. postgres.js opens the
+ * connection from a zero-delay timer set by the config load, and writes the startup
+ * message from an immediate once the socket has connected. A timer set after that one
+ * fires after it; by the second immediate after that, the message has gone out on a
+ * loopback or nearby server. On a slower network the work simply runs first.
+ */
+function whileDatabaseAnswers(work: () => void): void {
+  setTimeout(() => setImmediate(() => setImmediate(work)), 0)
 }
 
 /** Resolves once `promise` has settled or `ms` have passed, whichever comes first. */
