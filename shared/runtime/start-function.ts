@@ -19,6 +19,7 @@ import {
   trackConfigVersions,
 } from '#shared/http/metrics.ts'
 import { serve } from '#shared/http/serve.ts'
+import { warmHttpServer } from '#shared/http/warm-up.ts'
 import { createLogger, LOG_LEVELS, type Logger } from '#shared/log.ts'
 import { InProcessRateLimiter, type RateLimiter } from '#shared/ratelimit/limiter.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
@@ -181,13 +182,17 @@ export async function startFunction<
   registerMetrics(app, metrics)
   // Work that needs no database, done while PostgreSQL sets up the session rather than
   // before or after it: Hono builds its router at the first match (otherwise the first
-  // request's), Node's process metrics take ~1 ms to set up, and listen() loads Node's
-  // cluster module (~2 ms) to learn whether this process is a cluster worker.
-  whileDatabaseAnswers(() => {
-    app.router.match('GET', '/')
-    collectProcessMetrics(metrics)
-    process.getBuiltinModule('node:cluster')
-  })
+  // request's), Node's process metrics take ~1 ms to set up, listen() loads Node's
+  // cluster module (~2 ms) to learn whether this process is a cluster worker, and Node's
+  // HTTP server code compiles on its first request (~2 ms).
+  whileDatabaseAnswers(
+    () => {
+      app.router.match('GET', '/')
+      collectProcessMetrics(metrics)
+      process.getBuiltinModule('node:cluster')
+    },
+    () => void warmHttpServer(),
+  )
 
   const served = await serve(app, {
     port: env.PORT,
@@ -219,15 +224,27 @@ export async function startFunction<
 }
 
 /**
- * Runs `work` after the pool's first connection has sent its startup message, in the
- * time the event loop would spend waiting for PostgreSQL's answer. postgres.js opens the
- * connection from a zero-delay timer set by the config load, and writes the startup
- * message from an immediate once the socket has connected. A timer set after that one
- * fires after it; by the second immediate after that, the message has gone out on a
- * loopback or nearby server. On a slower network the work simply runs first.
+ * Runs `steps` in the time the event loop would otherwise spend waiting for PostgreSQL
+ * while the pool's first connection is set up: the startup message, then postgres.js's
+ * array types query, then the config query, one round trip each. postgres.js opens the
+ * connection from a zero-delay timer, set when the config load queued its query, and
+ * sends each message from an immediate once the answer before it is in. So a timer set
+ * after the config load fires after postgres.js's, and each step runs two immediates after
+ * the one before: on a loopback or nearby server, after the next message has gone out.
+ * Where PostgreSQL is slower to answer, a step simply runs before that message.
  */
-function whileDatabaseAnswers(work: () => void): void {
-  setTimeout(() => setImmediate(() => setImmediate(work)), 0)
+function whileDatabaseAnswers(...steps: (() => void)[]): void {
+  const runFrom = (index: number) => {
+    const step = steps[index]
+    if (!step) return
+    setImmediate(() =>
+      setImmediate(() => {
+        step()
+        runFrom(index + 1)
+      }),
+    )
+  }
+  setTimeout(() => runFrom(0), 0)
 }
 
 /** Resolves once `promise` has settled or `ms` have passed, whichever comes first. */
