@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { build } from 'esbuild'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { freePort } from '#test/harness/local-servers.ts'
-import { benchBundle } from './lib/bundle.ts'
+import { benchBundle, ROOT } from './lib/bundle.ts'
 import { runMain } from './lib/cleanup.ts'
 import { serveJwks } from './lib/jwks.ts'
 import { LatencyRecorder } from './lib/latency.ts'
@@ -20,12 +21,16 @@ import { logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
  *             loaded, environment checked, database connected, the `projects` and
  *             `ratelimits` configs loaded and listening (a quick start listens once it
  *             is ready). Then SIGTERM (untimed).
- * Both get the same Node flags (the loopback preload, see lib/loopback.ts) and a minimal
+ *   floor     lib/floor-app.ts, bundled now: spawn → first 200 on /readyz of the least a
+ *             function on this stack could do (Hono, @hono/node-server and postgres.js
+ *             loaded, the config query run once, listening). Not a target: it shows how
+ *             much of the function's time its own start adds.
+ * All get the same Node flags (the loopback preload, see lib/loopback.ts) and a minimal
  * environment. Last line: `ratio <function p50 / node p50>`. Issue 3's target is ≤ 3.
  */
 
 const options = readOptions('npm run bench:coldstart -- [options]', {
-  runs: { min: 1, default: 15, help: 'measured starts of each' },
+  runs: { min: 1, default: 30, help: 'measured starts of each' },
   warmup: { default: 2, help: 'unmeasured starts of each first (page cache, PostgreSQL)' },
   poll: { min: 1, default: 5, help: 'milliseconds between two /readyz polls' },
   build: { default: true, help: 'run `npm run build` first (off: use dist/ as it is)' },
@@ -49,7 +54,21 @@ await runMain(async () => {
   const jwksUrl = await serveJwks(auth.keys.publicJwks())
   const logs = await logDirectory('tenantry-bench-coldstart-')
 
+  const floorApp = join(logs, 'floor-app.cjs')
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['bench/lib/floor-app.ts'],
+    outfile: floorApp,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
+  })
+
   const node = new LatencyRecorder()
+  const floor = new LatencyRecorder()
   const fn = new LatencyRecorder()
   const phases: Phases = { listening: new LatencyRecorder(), ready: new LatencyRecorder() }
 
@@ -60,6 +79,22 @@ await runMain(async () => {
     const ms = performance.now() - t0
     if (code !== 0) throw new Error(`node -e 0 exited ${code}`)
     return ms
+  }
+
+  const startFloor = async (): Promise<number> => {
+    const port = await freePort()
+    const t0 = performance.now()
+    const child = spawnNode({
+      name: 'floor app',
+      args: [...LOOPBACK_FLAGS, floorApp],
+      env: { PORT: String(port), DATABASE_URL: pg.url('tenantry_app') },
+      logFile: join(logs, 'floor.log'),
+    })
+    try {
+      return (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - t0
+    } finally {
+      await child.stop()
+    }
   }
 
   const startFunction = async (run: number, record: boolean): Promise<number> => {
@@ -94,14 +129,20 @@ await runMain(async () => {
 
   for (let run = 0; run < options.warmup + options.runs; run++) {
     const measured = run >= options.warmup
-    // Alternate which goes first, so drift spreads over both.
-    const order = run % 2 === 0 ? ['node', 'function'] : ['function', 'node']
+    // Rotate which goes first, so drift spreads over all three.
+    const order = ['node', 'floor', 'function'].map(
+      (_, i, all) => all[(i + run) % all.length] as string,
+    )
     const line: string[] = []
     for (const which of order) {
       if (which === 'node') {
         const ms = await startNode()
         if (measured) node.record(ms)
         line.push(`node ${ms.toFixed(0)} ms`)
+      } else if (which === 'floor') {
+        const ms = await startFloor()
+        if (measured) floor.record(ms)
+        line.push(`floor ${ms.toFixed(0)} ms`)
       } else {
         const ms = await startFunction(run, measured)
         if (measured) fn.record(ms)
@@ -123,6 +164,7 @@ await runMain(async () => {
       `${name.padEnd(width)}  ${[r.percentile(50), r.percentile(99), r.mean(), r.percentile(0), r.percentile(100)].map((v) => v.toFixed(1).padStart(7)).join('  ')}  ${r.count}`,
     )
   row('node -e 0 (spawn → exit)', node)
+  row('floor app (spawn → /readyz 200)', floor)
   row('projects function (spawn → /readyz 200)', fn)
   out('')
   out('function phases, from its log (ms after spawn, whole milliseconds; p50):')
@@ -134,6 +176,7 @@ await runMain(async () => {
   )
   out(`  /readyz 200 seen by the poller  ${fn.percentile(50).toFixed(0)}`)
   out('')
+  out(`floor ${(floor.percentile(50) / node.percentile(50)).toFixed(2)} (floor app p50 / node p50)`)
   out(`ratio ${(fn.percentile(50) / node.percentile(50)).toFixed(2)}`)
 })
 
