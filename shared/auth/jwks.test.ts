@@ -17,8 +17,10 @@ const AUDIENCE = 'tenantry-api'
 
 let server: Server
 let url = ''
-/** What the server does next: serve these keys, fail, or redirect. */
-let serving: { keys: PublicJwk[] } | 'fail' | 'redirect' | 'private' = { keys: [] }
+/** What the server does next: serve these keys, fail, redirect, leak or flood. */
+let serving: { keys: PublicJwk[] } | 'fail' | 'redirect' | 'private' | 'huge' | 'hang' = {
+  keys: [],
+}
 const hits: string[] = []
 
 let current: SigningKey
@@ -38,6 +40,13 @@ beforeAll(async () => {
       res.end('down')
     } else if (serving === 'redirect' && req.url === '/.well-known/jwks.json') {
       res.writeHead(302, { location: '/elsewhere.json' }).end()
+    } else if (serving === 'hang') {
+      res.flushHeaders() // headers, then silence
+    } else if (serving === 'huge') {
+      // Valid keys, then padding past the 1 MiB a key set may take.
+      const keys = createKeySet(current).publicJwks().keys
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ keys, padding: 'x'.repeat(1024 * 1024) }))
     } else if (serving === 'private') {
       const privateJwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' })
       res.setHeader('content-type', 'application/json')
@@ -200,6 +209,20 @@ describe('remote JWKS', () => {
     for (const jwks of ['ftp://127.0.0.1/jwks.json', 'file:///etc/jwks.json', '{"keys":[]}']) {
       await expect(createVerifier({ ...options, jwks })).rejects.toThrow(/http or https/)
     }
+  })
+
+  it('gives up on a set that does not arrive within the timeout', async () => {
+    serving = 'hang'
+    // Without the timeout this would hang until the test's own limit and fail.
+    const verifier = await remote({ cooldownMs: 30_000, timeoutMs: 200 })
+    expect(await codeOf(verifier.verify(await token(current)))).toBe('UNAVAILABLE')
+  })
+
+  it('refuses a key set larger than 1 MiB unread, even with valid keys in it', async () => {
+    serving = 'huge'
+    const verifier = await remote({ cooldownMs: 30_000 })
+    expect(await codeOf(verifier.verify(await token(current)))).toBe('UNAVAILABLE')
+    expect(hits).toEqual(['/.well-known/jwks.json'])
   })
 
   it('refuses a published set that holds private keys', async () => {
