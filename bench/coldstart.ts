@@ -11,7 +11,7 @@ import { LOOPBACK_FLAGS } from './lib/loopback.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { provideBenchPostgres } from './lib/postgres.ts'
-import { logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
+import { type Child, logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
 
 /**
  * How long the bundled projects function takes from spawn to ready, against Node itself.
@@ -81,6 +81,15 @@ await runMain(async () => {
     return ms
   }
 
+  /** ms from `spawnedAt` (performance.now()) to the child's first /readyz 200; then stops it. */
+  const untilReady = async (child: Child, port: number, spawnedAt: number): Promise<number> => {
+    try {
+      return (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - spawnedAt
+    } finally {
+      await child.stop()
+    }
+  }
+
   const startFloor = async (): Promise<number> => {
     const port = await freePort()
     const t0 = performance.now()
@@ -90,11 +99,7 @@ await runMain(async () => {
       env: { PORT: String(port), DATABASE_URL: pg.url('tenantry_app') },
       logFile: join(logs, 'floor.log'),
     })
-    try {
-      return (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - t0
-    } finally {
-      await child.stop()
-    }
+    return untilReady(child, port, t0)
   }
 
   const startFunction = async (run: number, record: boolean): Promise<number> => {
@@ -116,12 +121,7 @@ await runMain(async () => {
       },
       logFile,
     })
-    let ms: number
-    try {
-      ms = (await waitForOk(child, port, '/readyz', { intervalMs: options.poll })) - t0
-    } finally {
-      await child.stop()
-    }
+    const ms = await untilReady(child, port, t0)
     // Read after the exit: the function batches its log lines and flushes them on exit.
     if (record) recordPhases(logFile, spawnedAt, phases)
     return ms

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { generateKeyPairSync } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createKeySet, loadSigningKey } from '#shared/auth/keys.ts'
@@ -8,7 +8,13 @@ import { CONFIG_SERVICES } from '#shared/config/schemas.ts'
 import { createLogger } from '#shared/log.ts'
 import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
 import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from './harness/auth.ts'
+import {
+  createTestAuth,
+  embeddedTestDeps,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type TestAuth,
+} from './harness/auth.ts'
 import { useTestDatabase } from './harness/database.ts'
 import { createUser } from './harness/fixtures.ts'
 
@@ -30,18 +36,7 @@ beforeAll(async () => {
   const log = createLogger('matrix', { level: 'silent' })
   const config = new ConfigCache(db.app, CONFIG_SERVICES, log)
   await config.load()
-  deps = {
-    db: db.app,
-    config,
-    verifier: auth.verifier,
-    limiter: new InProcessRateLimiter(),
-    log,
-    metrics: undefined as never,
-    keys: auth.keys,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    cursorSecret: randomBytes(32),
-  }
+  deps = embeddedTestDeps(auth, { db: db.app, config, limiter: new InProcessRateLimiter(), log })
   const user = await createUser(db.admin)
   const subject = { kind: 'user', userId: user.id, handle: user.handle } as const
   const sign = (

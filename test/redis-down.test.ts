@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -6,8 +5,8 @@ import { ConfigCache } from '#shared/config/cache.ts'
 import { CONFIG_SERVICES } from '#shared/config/schemas.ts'
 import { createLogger } from '#shared/log.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
-import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from './harness/auth.ts'
+import { EMBEDDED_FUNCTIONS } from '#shared/runtime/embedded-functions.ts'
+import { createTestAuth, embeddedTestDeps, type TestAuth } from './harness/auth.ts'
 import { useTestDatabase } from './harness/database.ts'
 import { createUser, type UserRow } from './harness/fixtures.ts'
 import { freePort } from './harness/local-servers.ts'
@@ -53,18 +52,7 @@ function apps(redis: Redis) {
   // Keys of this run only: the real Redis keeps windows across test runs.
   const prefix = `ratelimit-test-${crypto.randomUUID()}`
   const limiter = new FallbackRateLimiter(new RedisRateLimiter(redis, prefix), log)
-  const deps: EmbeddedDeps = {
-    db: db.app,
-    config,
-    verifier: auth.verifier,
-    limiter,
-    log,
-    metrics: undefined as never,
-    keys: auth.keys,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    cursorSecret: randomBytes(32),
-  }
+  const deps = embeddedTestDeps(auth, { db: db.app, config, limiter, log })
   return {
     limiter,
     routes: EMBEDDED_FUNCTIONS.flatMap((fn) => {

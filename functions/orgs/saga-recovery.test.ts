@@ -41,6 +41,15 @@ async function heldBefore(step: StepName) {
   return { app, provisioner, release, reached }
 }
 
+/** POST /v1/orgs as a new user, held before `step`: its org id and the pending answer. */
+async function createOrgHeldBefore(step: StepName, name: string) {
+  const held = await heldBefore(step)
+  const user = await createUser(db.admin)
+  const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name })
+  await until(() => held.reached.length === 1)
+  return { held, pending, orgId: held.reached[0] as string }
+}
+
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (await check()) return
@@ -53,11 +62,7 @@ const state = (orgId: string) => sagaState(db.admin, orgId)
 
 describe('recovery of abandoned org sagas', () => {
   it('compensates a saga whose process stopped after provisioning, and its late commit fails', async () => {
-    const held = await heldBefore('commit')
-    const user = await createUser(db.admin)
-    const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name: 'Abandoned' })
-    await until(() => held.reached.length === 1)
-    const orgId = held.reached[0] as string
+    const { held, pending, orgId } = await createOrgHeldBefore('commit', 'Abandoned')
     expect(held.provisioner.resources.has(orgId)).toBe(true)
 
     expect(await recoverAbandonedSagas({ db: db.app, provisioner: held.provisioner, log }, 0)).toBe(
@@ -89,11 +94,7 @@ describe('recovery of abandoned org sagas', () => {
   })
 
   it('leaves a saga younger than the abandonment age alone', async () => {
-    const held = await heldBefore('provision-tenant')
-    const user = await createUser(db.admin)
-    const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name: 'Just slow' })
-    await until(() => held.reached.length === 1)
-    const orgId = held.reached[0] as string
+    const { held, pending, orgId } = await createOrgHeldBefore('provision-tenant', 'Just slow')
 
     expect(await recoverAbandonedSagas({ db: db.app, provisioner: held.provisioner, log })).toBe(0)
     expect(await state(orgId)).toMatchObject({ org: 'pending', saga: 'pending', members: 1 })
@@ -128,11 +129,7 @@ describe('recovery of abandoned org sagas', () => {
   })
 
   it('sweeps as soon as it starts, and stop() waits for the sweep in progress', async () => {
-    const held = await heldBefore('provision-tenant')
-    const user = await createUser(db.admin)
-    const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name: 'Swept' })
-    await until(() => held.reached.length === 1)
-    const orgId = held.reached[0] as string
+    const { held, pending, orgId } = await createOrgHeldBefore('provision-tenant', 'Swept')
 
     const stop = startSagaRecovery(
       { db: db.app, provisioner: held.provisioner, log },
