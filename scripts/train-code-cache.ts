@@ -1,18 +1,18 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '#platform/embedded/postgres.ts'
 import { DEV_KEY_FILE, loadOrCreateDevKey } from '#shared/auth/keys.ts'
 import { createLogger } from '#shared/log.ts'
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '#shared/runtime/embedded-postgres.ts'
 
 /**
  * The training run behind a function's code cache (ADR-0005). Each built function is
  * started once from dist/ with TENANTRY_TRAIN_CODE_CACHE=1, against the embedded
- * PostgreSQL (PGlite, as `npm start` uses), and sent what a cold start meets: /readyz
+ * PostgreSQL (as `npm start` uses), and sent what a cold start meets: /readyz
  * polled until ready, then /healthz, /metrics and an unknown path. At exit its loader
  * writes what V8 compiled meanwhile, and later starts compile none of it.
  */
@@ -28,6 +28,8 @@ export interface Trainer {
 
 export async function startTrainer(): Promise<Trainer> {
   const work = await mkdtemp(join(tmpdir(), 'tenantry-code-cache-'))
+  // As root the embedded server runs as the postgres account, which must reach data/.
+  await chmod(work, 0o711)
   let pg: EmbeddedPostgres | undefined
   try {
     pg = await startEmbeddedPostgres(join(work, 'data'), createLogger('build', { level: 'warn' }))

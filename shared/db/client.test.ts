@@ -48,3 +48,53 @@ describe('isConnectionError', () => {
     expect(isConnectionError(null)).toBe(false)
   })
 })
+
+/**
+ * The driver's behaviour when PostgreSQL drops a connection (patches/postgres+3.4.9.patch,
+ * porsager/postgres#1208): a query on a reserved connection whose backend is gone rejects
+ * instead of throwing from a timer (which would take the process down), the pool goes
+ * on with a fresh connection, and end() does not wait for the dead one.
+ */
+describe('a connection PostgreSQL terminates', () => {
+  it('fails the reservation’s later queries, leaves the pool serving, and ends at once', async () => {
+    const sql = connect(db.url('tenantry_app'), { max: 1 })
+    const uncaught: unknown[] = []
+    const record = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', record)
+    try {
+      const reserved = await sql.reserve()
+      const [{ pid }] = (await reserved`select pg_backend_pid() as pid`) as unknown as [
+        { pid: number },
+      ]
+      await db.admin`select pg_terminate_backend(${pid})`
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      for (let i = 0; i < 2; i++) {
+        const error = await failureOf(() => reserved`select 1`)
+        expect((error as { code?: string }).code).toBe('CONNECTION_CLOSED')
+      }
+      reserved.release()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(uncaught).toEqual([])
+      const [row] = await sql`select 1 as n`
+      expect(row?.n).toBe(1)
+    } finally {
+      process.off('uncaughtException', record)
+      const started = performance.now()
+      await sql.end()
+      expect(performance.now() - started).toBeLessThan(1_000)
+    }
+  })
+
+  it('does not keep a pooled connection waiting for an answer that cannot come', async () => {
+    const sql = connect(db.url('tenantry_app'), { max: 1 })
+    const error = await failureOf(() => sql`select pg_terminate_backend(pg_backend_pid())`)
+    expect(isConnectionError(error)).toBe(true)
+    // Once the socket has closed (a query sent before that fails the same way).
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const [row] = await sql`select 2 as n`
+    expect(row?.n).toBe(2)
+    const started = performance.now()
+    await sql.end()
+    expect(performance.now() - started).toBeLessThan(1_000)
+  })
+})

@@ -19,6 +19,8 @@ import type { Readiness } from './health.ts'
  */
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 20_000
+/** Interrupts closer together than this are one Ctrl-C delivered twice. */
+const REPEATED_INTERRUPT_MS = 1_000
 
 export interface ServeOptions {
   /** 0 picks a free port (tests); the bound one is returned. */
@@ -51,8 +53,11 @@ export interface ServeOptions {
 export interface Served {
   port: number
   server: Server
-  /** Starts the shutdown (idempotent); resolves with the exit code once it has exited. */
-  shutdown(reason?: string): Promise<number>
+  /**
+   * Starts the shutdown (idempotent); resolves with the exit code once it has exited.
+   * `failed` (a fatal condition, not a request to stop) makes a clean drain exit 1.
+   */
+  shutdown(reason?: string, options?: { failed?: boolean }): Promise<number>
 }
 
 interface Fetchable {
@@ -90,12 +95,12 @@ export async function serve(app: Fetchable, options: ServeOptions): Promise<Serv
   log.flush() // lines are batched; this one is waited for
 
   let shutdownPromise: Promise<number> | undefined
-  const shutdown = (reason = 'shutdown') => {
-    shutdownPromise ??= drain(reason)
+  const shutdown = (reason = 'shutdown', { failed = false } = {}) => {
+    shutdownPromise ??= drain(reason, failed)
     return shutdownPromise
   }
 
-  async function drain(reason: string): Promise<number> {
+  async function drain(reason: string, failed: boolean): Promise<number> {
     const started = performance.now()
     readiness.drain()
     draining = true
@@ -113,11 +118,16 @@ export async function serve(app: Fetchable, options: ServeOptions): Promise<Serv
         resolve(1)
       }, drainTimeoutMs)
     })
-    const code = await Promise.race([deadline, finish(() => expired)])
+    const drained = await Promise.race([deadline, finish(() => expired)])
     clearTimeout(timer)
-    if (code === 0) {
-      log.info({ duration_ms: Math.round(performance.now() - started) }, 'shutdown complete')
+    const code = failed ? 1 : drained
+    if (drained === 0) {
+      log.info(
+        { duration_ms: Math.round(performance.now() - started), exit_code: code },
+        'shutdown complete',
+      )
     }
+    log.flush()
     exit(code)
     return code
   }
@@ -147,13 +157,20 @@ export async function serve(app: Fetchable, options: ServeOptions): Promise<Serv
   }
 
   const signals = options.signals ?? ['SIGTERM', 'SIGINT']
+  let firstInterruptAt = Number.NEGATIVE_INFINITY
   for (const signal of signals) {
     process.on(signal, () => {
-      if (shutdownPromise && signal === 'SIGINT') {
-        // A second Ctrl-C in a terminal means "now".
-        log.warn({ signal }, 'second interrupt; exiting 1 without waiting')
-        exit(1)
-        return
+      if (signal === 'SIGINT') {
+        // A second Ctrl-C in a terminal means "now". One Ctrl-C arrives twice under
+        // `npm start` (from the terminal to the whole process group, and relayed by
+        // npm), so only a second one a moment later counts.
+        const now = performance.now()
+        if (firstInterruptAt === Number.NEGATIVE_INFINITY) firstInterruptAt = now
+        else if (now - firstInterruptAt > REPEATED_INTERRUPT_MS) {
+          log.warn({ signal }, 'second interrupt; exiting 1 without waiting')
+          exit(1)
+          return
+        }
       }
       void shutdown(signal)
     })

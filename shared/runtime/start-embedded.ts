@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Hono } from 'hono'
 import * as v from 'valibot'
+import { startEmbeddedPostgres } from '#platform/embedded/postgres.ts'
 import { createKeySet, loadOrCreateDevKey } from '#shared/auth/keys.ts'
 import { createVerifier } from '#shared/auth/verifier.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
@@ -25,8 +26,8 @@ import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-l
 import { apiDocumentYaml } from './api-document.ts'
 import { registerDocs } from './docs.ts'
 import { EMBEDDED_FUNCTIONS } from './embedded-functions.ts'
-import { startEmbeddedPostgres } from './embedded-postgres.ts'
 import { type FunctionName, ownerOf } from './gateway.ts'
+import { installLastResort } from './last-resort.ts'
 
 /**
  * `npm start`: the whole API in one process on http://localhost:8080, behind the same
@@ -54,6 +55,7 @@ const AUDIENCE = 'tenantry-api'
 
 const env = loadEnv(Env)
 const log = createLogger('tenantry', { level: env.LOG_LEVEL })
+const lastResort = installLastResort(log)
 const dataDir = resolve(env.DATA_DIR)
 await mkdir(dataDir, { recursive: true, mode: 0o700 })
 
@@ -125,6 +127,7 @@ const served = await serve(
     },
   },
 )
+lastResort.serving(served)
 log.info(
   {
     url: `http://localhost:${served.port}`,

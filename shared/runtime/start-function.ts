@@ -23,6 +23,7 @@ import { warmHttpServer } from '#shared/http/warm-up.ts'
 import { createLogger, LOG_LEVELS, type Logger } from '#shared/log.ts'
 import { InProcessRateLimiter, type RateLimiter } from '#shared/ratelimit/limiter.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
+import { installLastResort } from './last-resort.ts'
 
 /**
  * The process side every function shares (DESIGN.md §1 "main module"): validate the
@@ -136,6 +137,7 @@ export async function startFunction<
   const env = loadEnv(schema) as FunctionEnv<E> & { AUTH_JWKS_URL?: string; CURSOR_SECRET?: string }
   const keys = spec.keys ? await loadKeys(spec.keys, env) : undefined
   const log = createLogger(spec.name, { level: env.LOG_LEVEL })
+  const lastResort = installLastResort(log)
   const metrics = createMetricsRegistry({ defaultMetrics: false })
   const readiness = new Readiness()
   const db = instrumentPool(connect(env.DATABASE_URL), metrics)
@@ -209,6 +211,7 @@ export async function startFunction<
       redis?.disconnect()
     },
   })
+  lastResort.serving(served)
   const configError = await configLoaded
   if (configError !== undefined) {
     log.fatal({ err: configError }, 'config did not load; not ready')
