@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import { chmod, copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type BuildOptions, build, type Plugin } from 'esbuild'
+import { FUNCTIONS } from '#platform/functions.ts'
 import { startTrainer, type Trainer } from './train-code-cache.ts'
 
 /**
@@ -62,14 +62,9 @@ const builtinsWithoutFacades: Plugin = {
 /** Copied to dist/<name>/index.mjs: runs function.cjs through its trained code cache. */
 const LOADER = join(root, 'scripts/function-loader.mjs')
 
-async function functionBundles(): Promise<Bundle[]> {
-  const dir = join(root, 'functions')
-  if (!existsSync(dir)) return []
-  const entries = await readdir(dir, { withFileTypes: true })
-  return entries
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'main.ts')))
-    .map((entry) => ({ name: entry.name, entry: join(dir, entry.name, 'main.ts') }))
-    .sort((a, b) => a.name.localeCompare(b.name))
+/** One bundle per function of the list, from its main module. */
+function functionBundles(): Bundle[] {
+  return FUNCTIONS.map((fn) => ({ name: fn.name, entry: join(root, 'functions', fn.name, 'main.ts') }))
 }
 
 const COMMON = {
@@ -131,9 +126,9 @@ async function bundleMigrations({ name, entry, migrations }: Bundle): Promise<st
 }
 
 async function main(): Promise<void> {
-  const functions = await functionBundles()
+  const functions = functionBundles()
   if (functions.some((fn) => fn.name === MIGRATE)) {
-    throw new Error(`functions/${MIGRATE}/ would overwrite the migration job's bundle; rename it`)
+    throw new Error(`a function named ${MIGRATE} would overwrite the migration job's bundle; rename it`)
   }
   const lines = [
     await bundleMigrations({

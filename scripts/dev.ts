@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { FUNCTIONS, functionNamed } from '#platform/functions.ts'
 
 /** `npm run dev -- <function>`: one function alone, from source, restarted on change. */
 const name = process.argv[2]
-const functions = existsSync('functions') ? readdirSync('functions') : []
-if (!name || !functions.includes(name)) {
-  process.stderr.write(`usage: npm run dev -- <function>; functions: ${functions.join(', ')}\n`)
+if (!name || !functionNamed(name)) {
+  const known = FUNCTIONS.map((fn) => fn.name).join(', ')
+  process.stderr.write(`usage: npm run dev -- <function>; functions: ${known}\n`)
   process.exit(2)
 }
 const child = spawn(process.execPath, ['--watch', `functions/${name}/main.ts`], {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
-import { apiDocumentYaml } from '#shared/runtime/api-document.ts'
+import { apiDocumentYaml } from '#platform/openapi.ts'
 
-/** `npm run openapi`: writes docs/api/openapi.yaml from the route specs. */
+/** `npm run openapi`: writes docs/api/openapi.yaml from the route definitions. */
 await mkdir('docs/api', { recursive: true })
 await writeFile('docs/api/openapi.yaml', apiDocumentYaml())
 process.stdout.write('wrote docs/api/openapi.yaml\n')

@@ -1,20 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto'
+import type { Hono } from 'hono'
 import { SignJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { FUNCTIONS } from '#platform/functions.ts'
 import { createKeySet, loadSigningKey } from '#shared/auth/keys.ts'
 import { issueAccessToken } from '#shared/auth/tokens.ts'
-import { ConfigCache } from '#shared/config/cache.ts'
-import { CONFIG_SERVICES } from '#shared/config/schemas.ts'
-import { createLogger } from '#shared/log.ts'
-import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
-import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
-import {
-  createTestAuth,
-  embeddedTestDeps,
-  TEST_AUDIENCE,
-  TEST_ISSUER,
-  type TestAuth,
-} from './harness/auth.ts'
+import type { AppEnv } from '#shared/http/app-env.ts'
+import { createTestKit, type TestKit } from './harness/app.ts'
+import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from './harness/auth.ts'
 import { useTestDatabase } from './harness/database.ts'
 import { createUser } from './harness/fixtures.ts'
 
@@ -26,17 +19,16 @@ import { createUser } from './harness/fixtures.ts'
 
 const db = useTestDatabase()
 let auth: TestAuth
-let deps: EmbeddedDeps
+let kit: TestKit
+const apps = new Map<string, Hono<AppEnv>>()
 const badTokens: Record<string, string> = {}
 /** Made by the same forging code as the bad ones, but valid: the control. */
 let validToken: string
 
 beforeAll(async () => {
   auth = await createTestAuth()
-  const log = createLogger('matrix', { level: 'silent' })
-  const config = new ConfigCache(db.app, CONFIG_SERVICES, log)
-  await config.load()
-  deps = embeddedTestDeps(auth, { db: db.app, config, limiter: new InProcessRateLimiter(), log })
+  kit = createTestKit(auth)
+  for (const fn of FUNCTIONS) apps.set(fn.name, await kit.app(fn, { db: db.app }))
   const user = await createUser(db.admin)
   const subject = { kind: 'user', userId: user.id, handle: user.handle } as const
   const sign = (
@@ -97,7 +89,7 @@ beforeAll(async () => {
   })
 })
 
-const ROUTES = EMBEDDED_FUNCTIONS.flatMap((fn) =>
+const ROUTES = FUNCTIONS.flatMap((fn) =>
   fn.routes.filter((spec) => spec.auth === 'user').map((spec) => ({ fn, spec })),
 )
 
@@ -109,7 +101,7 @@ describe('every authenticated route', () => {
   it.each(ROUTES.map((r) => [`${r.spec.method.toUpperCase()} ${r.spec.path}`, r] as const))(
     '%s refuses bad tokens with 401 and machine tokens with 403',
     async (_label, { fn, spec }) => {
-      const app = fn.build(deps)
+      const app = apps.get(fn.name) as Hono<AppEnv>
       const path = spec.path.replace(/:[A-Za-z]+/g, crypto.randomUUID())
       const call = (authorization?: string) =>
         app.request(path, {

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
+import { FUNCTIONS } from '#platform/functions.ts'
+import { apiDocumentYaml } from '#platform/openapi.ts'
+import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
 import { createLogger } from '#shared/log.ts'
-import { apiDocumentYaml } from '#shared/runtime/api-document.ts'
-import { EMBEDDED_FUNCTIONS, type EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
 
-/** The committed OpenAPI document is generated from the route specs and matches the code. */
+/** The committed OpenAPI document is generated from the route definitions and matches the code. */
 describe('OpenAPI document', () => {
   it('is up to date: docs/api/openapi.yaml equals what `npm run openapi` generates', async () => {
     const committed = await readFile(new URL('../docs/api/openapi.yaml', import.meta.url), 'utf8')
@@ -13,14 +14,15 @@ describe('OpenAPI document', () => {
     )
   })
 
-  it.each(EMBEDDED_FUNCTIONS.map((fn) => [fn.name, fn] as const))(
+  it.each(FUNCTIONS.map((fn) => [fn.name, fn] as const))(
     'lists exactly the routes the %s function registers',
     (_name, fn) => {
       // Building the app only registers routes; nothing here is called.
       const app = fn.build({
         log: createLogger('openapi', { level: 'silent' }),
         cursorSecret: new Uint8Array(32),
-      } as unknown as EmbeddedDeps)
+        verifier: {} as AccessTokenVerifier,
+      })
       const registered = app.routes
         .filter((route) => route.method !== 'ALL' && /^\/(v1|\.well-known)\//.test(route.path))
         .map((route) => `${route.method} ${route.path}`)

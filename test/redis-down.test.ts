@@ -1,12 +1,14 @@
 import { once } from 'node:events'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { FUNCTIONS } from '#platform/functions.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
 import { CONFIG_SERVICES } from '#shared/config/schemas.ts'
 import { createLogger } from '#shared/log.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
-import { EMBEDDED_FUNCTIONS } from '#shared/runtime/embedded-functions.ts'
-import { createTestAuth, embeddedTestDeps, type TestAuth } from './harness/auth.ts'
+import { connectRedis } from '#shared/runtime/process.ts'
+import { createTestKit, type TestKit } from './harness/app.ts'
+import { createTestAuth, type TestAuth } from './harness/auth.ts'
 import { useTestDatabase } from './harness/database.ts'
 import { createUser, type UserRow } from './harness/fixtures.ts'
 import { freePort } from './harness/local-servers.ts'
@@ -21,24 +23,21 @@ import { freePort } from './harness/local-servers.ts'
 const db = useTestDatabase()
 const log = createLogger('redis-down', { level: 'silent' })
 let auth: TestAuth
+let kit: TestKit
 let user: UserRow
 let config: ConfigCache
 const clients: Redis[] = []
 
-/** The functions' client settings (start-function.ts): fail fast, no offline queue. */
-function redisClient(url: string): Redis {
-  const redis = new Redis(url, {
-    commandTimeout: 200,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  })
-  redis.on('error', () => {})
+/** The functions' own client (process.ts): fail fast, no offline queue. */
+async function redisClient(url: string): Promise<Redis> {
+  const redis = await connectRedis(url)
   clients.push(redis)
   return redis
 }
 
 beforeAll(async () => {
   auth = await createTestAuth()
+  kit = createTestKit(auth)
   config = new ConfigCache(db.app, CONFIG_SERVICES, log)
   await config.load()
   user = await createUser(db.admin)
@@ -48,21 +47,19 @@ afterAll(() => {
   for (const redis of clients) redis.disconnect()
 })
 
-function apps(redis: Redis) {
+async function apps(redis: Redis) {
   // Keys of this run only: the real Redis keeps windows across test runs.
   const prefix = `ratelimit-test-${crypto.randomUUID()}`
   const limiter = new FallbackRateLimiter(new RedisRateLimiter(redis, prefix), log)
-  const deps = embeddedTestDeps(auth, { db: db.app, config, limiter, log })
-  return {
-    limiter,
-    routes: EMBEDDED_FUNCTIONS.flatMap((fn) => {
-      const app = fn.build(deps)
-      return fn.routes.map((spec) => ({ app, spec }))
-    }),
+  const routes = []
+  for (const fn of FUNCTIONS) {
+    const app = await kit.app(fn, { db: db.app, with: { limiter } })
+    routes.push(...fn.routes.map((spec) => ({ app, spec })))
   }
+  return { limiter, routes }
 }
 
-type Route = ReturnType<typeof apps>['routes'][number]
+type Route = Awaited<ReturnType<typeof apps>>['routes'][number]
 
 /** Each route with a valid user token where it takes one, random ids, a minimal body. */
 async function callEach(routes: Route[]) {
@@ -92,7 +89,7 @@ const limited = (spec: Route['spec']) =>
 /** Redis that never answers (a free port: nothing listens), and the real one once connected. */
 const down = async () => redisClient(`redis://127.0.0.1:${await freePort()}`)
 async function up(): Promise<Redis> {
-  const redis = redisClient(inject('redisUrl'))
+  const redis = await redisClient(inject('redisUrl'))
   await once(redis, 'ready')
   return redis
 }
@@ -102,7 +99,7 @@ describe.each([
   ['up (the control)', up],
 ] as const)('with Redis %s', (state, connect) => {
   it('answers every route as usual, rate limit headers included, and no 5xx', async () => {
-    const { limiter, routes } = apps(await connect())
+    const { limiter, routes } = await apps(await connect())
     expect(routes.length).toBeGreaterThan(15)
     for (const { route, spec, res } of await callEach(routes)) {
       expect(res.status, route).toBeLessThan(500)
@@ -115,7 +112,7 @@ describe.each([
   })
 
   it('still refuses the request over the limit, with 429 and Retry-After', async () => {
-    const { routes } = apps(await connect())
+    const { routes } = await apps(await connect())
     const guest = routes.find((r) => r.spec.path === '/v1/auth/guest') as Route
     const { limit } = config.get('ratelimits').guest_signin
     const address = '192.0.2.45'

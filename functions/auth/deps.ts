@@ -2,11 +2,12 @@ import type { Sql } from 'postgres'
 import type { Registry } from 'prom-client'
 import type { KeySet } from '#shared/auth/keys.ts'
 import type { ConfigReader } from '#shared/config/cache.ts'
+import { defineRoute } from '#shared/http/route.ts'
 import type { Logger } from '#shared/log.ts'
 import type { RateLimiter } from '#shared/ratelimit/limiter.ts'
 import type { MachineClients } from './lib/clients.ts'
 
-/** What the auth function is built from; main.ts makes them once per process. */
+/** What the auth function is built from; its definition makes them once per process. */
 export interface AuthDeps {
   db: Sql
   /** `auth` (token lifetimes) and `ratelimits` (guest sign-in per address). */
@@ -25,6 +26,10 @@ export interface AuthDeps {
   trustProxy: boolean
   log: Logger
   metrics?: Registry
+  corsOrigins?: readonly string[]
   /** Draws a guest handle; tests inject one to force collisions. Random by default. */
   newHandle?: () => string
 }
+
+/** Declares one of this function's routes (routes/*.ts). */
+export const route = defineRoute<AuthDeps>()

@@ -1,19 +1,23 @@
 import { decodeProtectedHeader } from 'jose'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
+import { useTestKit } from '#test/harness/app.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser } from '#test/harness/fixtures.ts'
-import { authKit, call, signIn } from './auth-test-kit.ts'
+import { auth } from './function.ts'
 import { UserTokenResponseSchema } from './lib/token-response.ts'
+import { signIn } from './test-support.ts'
 
 /** POST /v1/auth/guest: handles, no PII, tokens, the per-address rate limit. */
 
+const tests = useTestKit()
+const call = tests.call
 const db = useTestDatabase()
 const HANDLE = /^guest-\d{4,12}$/
 
 describe('guest sign-in', () => {
   it('creates a guest and answers 201 with the token pair', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const res = await call(kit.app, 'POST', '/v1/auth/guest')
     expect(res.status, res.text).toBe(201)
     expect(Object.keys(res.body).sort()).toEqual(
@@ -30,7 +34,7 @@ describe('guest sign-in', () => {
   })
 
   it('the access token verifies with the shared verifier and carries the handle, no scope', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const body = await signIn(kit)
     const principal = await kit.verifier.verify(body.access_token)
     expect(principal).toMatchObject({
@@ -53,7 +57,7 @@ describe('guest sign-in', () => {
   })
 
   it('takes token lifetimes from the auth config', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     kit.config.apply('auth', 99, { access_token_ttl_seconds: 120, refresh_token_ttl_seconds: 7200 })
     const body = await signIn(kit)
     expect(body.expires_in).toBe(120)
@@ -64,7 +68,7 @@ describe('guest sign-in', () => {
   })
 
   it('stores only id, handle and created_at, and the refresh token only as its hash', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const body = await signIn(kit)
     const columns = await db.admin<{ column_name: string }[]>`
       select column_name from information_schema.columns
@@ -82,7 +86,7 @@ describe('guest sign-in', () => {
   })
 
   it('gives random, unique handles', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const bodies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => signIn(kit, `198.51.100.${i}`)),
     )
@@ -94,7 +98,10 @@ describe('guest sign-in', () => {
   it('draws again when a handle is taken', async () => {
     const taken = await createUser(db.admin)
     const draws = [taken.handle, taken.handle, 'guest-4242424242']
-    const kit = await authKit(db.app, { newHandle: () => draws.shift() ?? 'guest-0000000001' })
+    const kit = await tests.build(auth, {
+      db: db.app,
+      with: { newHandle: () => draws.shift() ?? 'guest-0000000001' },
+    })
     const body = await signIn(kit)
     expect(body.user.handle).toBe('guest-4242424242')
     expect(draws).toEqual([])
@@ -102,14 +109,14 @@ describe('guest sign-in', () => {
 
   it('fails with a generic 500 (no SQL) when every draw is taken', async () => {
     const taken = await createUser(db.admin)
-    const kit = await authKit(db.app, { newHandle: () => taken.handle })
+    const kit = await tests.build(auth, { db: db.app, with: { newHandle: () => taken.handle } })
     const res = await call(kit.app, 'POST', '/v1/auth/guest')
     expect([res.status, res.body.code], res.text).toEqual([500, 'INTERNAL'])
     expect(res.text).not.toMatch(/handle|insert|users/i)
   })
 
   it('ignores a body: nothing the client sends reaches the user (mass assignment)', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const victim = await createUser(db.admin)
     const res = await call(kit.app, 'POST', '/v1/auth/guest', {
       body: { id: victim.id, handle: 'guest-1234', scope: 'config:write', user: { id: victim.id } },
@@ -122,7 +129,7 @@ describe('guest sign-in', () => {
   })
 
   it('does not honour Idempotency-Key: each call is a new guest', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const headers = { 'idempotency-key': 'same-key' }
     const a = await call(kit.app, 'POST', '/v1/auth/guest', { headers })
     const b = await call(kit.app, 'POST', '/v1/auth/guest', { headers })
@@ -132,7 +139,7 @@ describe('guest sign-in', () => {
   })
 
   it('answers 405 for other methods', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const res = await call(kit.app, 'GET', '/v1/auth/guest')
     expect([res.status, res.body.code]).toEqual([405, 'METHOD_NOT_ALLOWED'])
   })
@@ -145,7 +152,7 @@ describe('guest sign-in rate limit (per client address, from the ratelimits conf
   })
 
   it('429 RATE_LIMITED with Retry-After and RateLimit headers, per address', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     kit.config.apply('ratelimits', 99, limits(3))
     for (let i = 0; i < 3; i++) {
       const ok = await call(kit.app, 'POST', '/v1/auth/guest', { address: '203.0.113.5' })
@@ -167,7 +174,7 @@ describe('guest sign-in rate limit (per client address, from the ratelimits conf
   })
 
   it('ignores X-Forwarded-For unless the function is behind a trusted proxy', async () => {
-    const direct = await authKit(db.app)
+    const direct = await tests.build(auth, { db: db.app })
     direct.config.apply('ratelimits', 99, limits(1))
     const spoof = (kit: typeof direct, xff: string) =>
       call(kit.app, 'POST', '/v1/auth/guest', {
@@ -178,7 +185,7 @@ describe('guest sign-in rate limit (per client address, from the ratelimits conf
     // A fresh X-Forwarded-For does not buy a fresh budget: the socket address counts.
     expect((await spoof(direct, '198.51.100.2')).status).toBe(429)
 
-    const proxied = await authKit(db.app, { trustProxy: true })
+    const proxied = await tests.build(auth, { db: db.app, with: { trustProxy: true } })
     proxied.config.apply('ratelimits', 99, limits(1))
     expect((await spoof(proxied, '198.51.100.1, 10.0.0.1')).status).toBe(201)
     expect((await spoof(proxied, '198.51.100.1, 10.0.0.2')).status).toBe(429) // same client
@@ -189,7 +196,7 @@ describe('guest sign-in rate limit (per client address, from the ratelimits conf
   })
 
   it('counts an IPv6 /64 as one client, and IPv4-mapped addresses as IPv4', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     kit.config.apply('ratelimits', 99, limits(1))
     const from = (address: string) => call(kit.app, 'POST', '/v1/auth/guest', { address })
     expect((await from('2001:db8:1:2::1')).status).toBe(201)

@@ -1,11 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createVerifier } from '#shared/auth/verifier.ts'
+import { OPS_SECRET, sha256hex } from '#test/harness/app.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { freePort } from '#test/harness/local-servers.ts'
 import { startProcess, waitReady } from '#test/harness/process.ts'
-import { OPS_SECRET, sha256hex } from './auth-test-kit.ts'
 
 /**
  * The auth function as its own process (functions/auth/main.ts): environment checked at

@@ -1,11 +1,15 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
+import { type Built, useTestKit } from '#test/harness/app.ts'
 import { createTestDatabase, useTestDatabase } from '#test/harness/database.ts'
-import { authKit, call, refresh, signIn } from './auth-test-kit.ts'
+import { auth } from './function.ts'
 import { UserTokenResponseSchema } from './lib/token-response.ts'
+import { refresh, signIn } from './test-support.ts'
 
 /** POST /v1/auth/refresh: rotation, reuse detection, races, expiry, bad input. */
 
+const tests = useTestKit()
+const call = tests.call
 const db = useTestDatabase()
 
 const invalid = (res: { status: number; body: { code?: string } }) => [res.status, res.body?.code]
@@ -13,7 +17,7 @@ const INVALID = [401, 'REFRESH_TOKEN_INVALID']
 
 describe('refresh rotation', () => {
   it('returns a new pair; the old refresh token stops working', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const first = await signIn(kit)
     const res = await refresh(kit, first.refresh_token)
     expect(res.status, res.text).toBe(200)
@@ -42,7 +46,7 @@ describe('refresh rotation', () => {
   })
 
   it('reusing a rotated token → 401 and the whole family is revoked, newest included', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const first = await signIn(kit)
     const second = (await refresh(kit, first.refresh_token)).body
     const third = (await refresh(kit, second.refresh_token)).body
@@ -57,7 +61,7 @@ describe('refresh rotation', () => {
   })
 
   it('reuse revokes only that family: another sign-in of the same user is untouched', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const a = await signIn(kit)
     const b = await signIn(kit)
     await refresh(kit, a.refresh_token)
@@ -68,7 +72,7 @@ describe('refresh rotation', () => {
   it('two concurrent refreshes of one token: exactly one wins, then the family is revoked', async () => {
     const own = await createTestDatabase({ appPool: 8 })
     try {
-      const kit = await authKit(own.app)
+      const kit = await tests.build(auth, { db: own.app })
       for (let round = 0; round < 5; round++) {
         const start = await signIn(kit)
         const results = await Promise.all([
@@ -90,7 +94,7 @@ describe('refresh rotation', () => {
   })
 
   it('an expired token → 401, and its family is not revoked for it', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const first = await signIn(kit)
     const other = await signIn(kit)
     await db.admin`
@@ -105,7 +109,7 @@ describe('refresh rotation', () => {
   })
 
   it('tampered, unknown, or an access token in its place → 401 REFRESH_TOKEN_INVALID', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const first = await signIn(kit)
     const t = first.refresh_token
     const flipped = `${t.slice(0, -1)}${t.endsWith('A') ? 'B' : 'A'}`
@@ -124,7 +128,7 @@ describe('refresh rotation', () => {
   })
 
   it('a token whose user is gone → 401', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const first = await signIn(kit)
     await db.admin`delete from users where id = ${first.user.id}`
     expect(invalid(await refresh(kit, first.refresh_token))).toEqual(INVALID)
@@ -132,11 +136,11 @@ describe('refresh rotation', () => {
 })
 
 describe('refresh input', () => {
-  const post = (kit: Awaited<ReturnType<typeof authKit>>, init: Parameters<typeof call>[3]) =>
+  const post = (kit: Built<unknown>, init: Parameters<typeof call>[3]) =>
     call(kit.app, 'POST', '/v1/auth/refresh', init)
 
   it('400 VALIDATION_FAILED without echoing the input', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     for (const body of [{}, { refresh_token: 42 }, { refresh_token: '' }, [], 'secret-ish']) {
       const res = await post(kit, { body })
       expect([res.status, res.body.code], res.text).toEqual([400, 'VALIDATION_FAILED'])
@@ -150,7 +154,7 @@ describe('refresh input', () => {
   })
 
   it('400 MALFORMED_JSON, 415 for other media types (form-encoded included), 413 over 64 KiB', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const json = { 'content-type': 'application/json' }
     const bad = await post(kit, { raw: '{"refresh_token":', headers: json })
     expect([bad.status, bad.body.code]).toEqual([400, 'MALFORMED_JSON'])
@@ -169,7 +173,7 @@ describe('refresh input', () => {
   })
 
   it('ignores extra fields (mass assignment): the user comes from the token only', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const mine = await signIn(kit)
     const other = await signIn(kit)
     const res = await post(kit, {

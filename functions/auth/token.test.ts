@@ -1,13 +1,17 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { createVerifier } from '#shared/auth/verifier.ts'
+import { OPS_SECRET, useTestKit } from '#test/harness/app.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
-import { authKit, call, OPS_SECRET, signIn } from './auth-test-kit.ts'
+import { auth } from './function.ts'
 import { ClientTokenResponseSchema } from './lib/token-response.ts'
+import { signIn } from './test-support.ts'
 
 /** POST /v1/auth/token (client credentials) and GET /.well-known/jwks.json. */
 
+const tests = useTestKit()
+const call = tests.call
 const db = useTestDatabase()
 
 const grant = (extra: Record<string, unknown> = {}) => ({
@@ -20,7 +24,7 @@ const grant = (extra: Record<string, unknown> = {}) => ({
 
 describe('client credentials', () => {
   it('issues a machine token with the requested scopes, verified by the shared verifier', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const res = await call(kit.app, 'POST', '/v1/auth/token', { body: grant() })
     expect(res.status, res.text).toBe(200)
     expect(Object.keys(res.body).sort()).toEqual(
@@ -38,7 +42,7 @@ describe('client credentials', () => {
   })
 
   it('grants every allowed scope when none is asked for, and de-duplicates', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const all = await call(kit.app, 'POST', '/v1/auth/token', { body: grant({ scope: undefined }) })
     expect(all.body.scope).toBe('config:read config:write')
     const dup = await call(kit.app, 'POST', '/v1/auth/token', {
@@ -48,7 +52,7 @@ describe('client credentials', () => {
   })
 
   it('bad secret and unknown client: the same 401 UNAUTHENTICATED with WWW-Authenticate', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const cases = [
       grant({ client_secret: `${OPS_SECRET}x` }),
       grant({ client_secret: 'reader-secret-xxxxxxxxxxxxxxxx' }), // another client's secret
@@ -69,7 +73,7 @@ describe('client credentials', () => {
   })
 
   it('a scope the client may not have → 403 FORBIDDEN, checked only after the secret', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const reader = {
       client_id: 'reader',
       client_secret: 'reader-secret-xxxxxxxxxxxxxxxx',
@@ -90,7 +94,7 @@ describe('client credentials', () => {
   })
 
   it('400 VALIDATION_FAILED for another grant type or missing fields; JSON only', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     for (const body of [
       grant({ grant_type: 'password' }),
       grant({ grant_type: undefined }),
@@ -110,7 +114,7 @@ describe('client credentials', () => {
   })
 
   it('a guest token never carries a scope', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const guest = await signIn(kit)
     const principal = await kit.verifier.verify(guest.access_token)
     expect(principal.kind).toBe('user')
@@ -120,7 +124,7 @@ describe('client credentials', () => {
 
 describe('JWKS', () => {
   it('publishes public keys only, each with kid, alg and use: sig', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const res = await call(kit.app, 'GET', '/.well-known/jwks.json')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
@@ -133,7 +137,7 @@ describe('JWKS', () => {
   })
 
   it('what it publishes verifies the tokens it issues (as the other functions do)', async () => {
-    const kit = await authKit(db.app)
+    const kit = await tests.build(auth, { db: db.app })
     const jwks = (await call(kit.app, 'GET', '/.well-known/jwks.json')).body
     const remote = await createVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwks })
     const guest = await signIn(kit)

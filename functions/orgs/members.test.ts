@@ -1,17 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest'
-import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { describe, expect, it } from 'vitest'
+import { useTestKit } from '#test/harness/app.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { addMember, createOrg, createUser, orgWithRoles } from '#test/harness/fixtures.ts'
-import { boundCall, orgsApp } from './test-support.ts'
+import { orgs } from './function.ts'
 
+const kit = useTestKit()
+const call = kit.call
 const db = useTestDatabase({ appPool: 8 })
-let auth: TestAuth
-
-beforeAll(async () => {
-  auth = await createTestAuth()
-})
-
-const call = boundCall(() => auth)
 
 const world = () => orgWithRoles(db.admin)
 
@@ -25,9 +20,9 @@ const roles = async (orgId: string) =>
 
 describe('members', () => {
   it('lists members with handle, role and joined_at for any member, paged', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     const w = await world()
-    const list = await call(a, w.member, 'GET', `/v1/orgs/${w.org.id}/members`)
+    const list = await call(a, 'GET', `/v1/orgs/${w.org.id}/members`, { as: w.member })
     expect(list.status, list.text).toBe(200)
     expect(list.body.items).toEqual([
       { user_id: w.owner.id, handle: w.owner.handle, role: 'owner', joined_at: expect.any(String) },
@@ -39,38 +34,38 @@ describe('members', () => {
         joined_at: expect.any(String),
       },
     ])
-    const first = await call(a, w.member, 'GET', `/v1/orgs/${w.org.id}/members?limit=2`)
+    const first = await call(a, 'GET', `/v1/orgs/${w.org.id}/members?limit=2`, { as: w.member })
     expect(first.body.items).toHaveLength(2)
     const second = await call(
       a,
-      w.member,
       'GET',
       `/v1/orgs/${w.org.id}/members?limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`,
+      { as: w.member },
     )
     expect(second.body).toEqual({ items: [list.body.items[2]], next_cursor: null })
   })
 
   it('lets only owners change roles; MEMBER_NOT_FOUND for a non-member; body extras ignored', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     const w = await world()
     const stranger = await createUser(db.admin)
     for (const who of [w.admin, w.member]) {
-      const res = await call(a, who, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.member.id}`, {
-        role: 'admin',
+      const res = await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.member.id}`, {
+        as: who,
+        body: {
+          role: 'admin',
+        },
       })
       expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN'])
     }
-    const promoted = await call(
-      a,
-      w.owner,
-      'PATCH',
-      `/v1/orgs/${w.org.id}/members/${w.member.id}`,
-      {
+    const promoted = await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.member.id}`, {
+      as: w.owner,
+      body: {
         role: 'admin',
         user_id: w.owner.id,
         org_id: '00000000-0000-4000-8000-000000000000',
       },
-    )
+    })
     expect(promoted.status, promoted.text).toBe(200)
     expect(promoted.body).toMatchObject({
       user_id: w.member.id,
@@ -82,32 +77,48 @@ describe('members', () => {
       [w.admin.id]: 'admin',
       [w.member.id]: 'admin',
     })
-    const nobody = await call(a, w.owner, 'PATCH', `/v1/orgs/${w.org.id}/members/${stranger.id}`, {
-      role: 'admin',
+    const nobody = await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${stranger.id}`, {
+      as: w.owner,
+      body: {
+        role: 'admin',
+      },
     })
     expect([nobody.status, nobody.body.code]).toEqual([404, 'MEMBER_NOT_FOUND'])
-    const bad = await call(a, w.owner, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.member.id}`, {
-      role: 'god',
+    const bad = await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.member.id}`, {
+      as: w.owner,
+      body: {
+        role: 'god',
+      },
     })
     expect([bad.status, bad.body.code]).toEqual([400, 'VALIDATION_FAILED'])
     expect(bad.text).not.toContain('god')
   })
 
   it('never demotes or removes the last owner (409 LAST_OWNER), but does with two', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     const w = await world()
-    const demote = await call(a, w.owner, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
-      role: 'admin',
+    const demote = await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
+      as: w.owner,
+      body: {
+        role: 'admin',
+      },
     })
     expect([demote.status, demote.body.code]).toEqual([409, 'LAST_OWNER'])
-    const leave = await call(a, w.owner, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.owner.id}`)
+    const leave = await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
+      as: w.owner,
+    })
     expect([leave.status, leave.body.code]).toEqual([409, 'LAST_OWNER'])
-    const kick = await call(a, w.admin, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.owner.id}`)
+    const kick = await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
+      as: w.admin,
+    })
     expect([kick.status, kick.body.code]).toEqual([409, 'LAST_OWNER'])
     expect(
       (
-        await call(a, w.owner, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.admin.id}`, {
-          role: 'owner',
+        await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.admin.id}`, {
+          as: w.owner,
+          body: {
+            role: 'owner',
+          },
         })
       ).status,
     ).toBe(200)
@@ -115,43 +126,48 @@ describe('members', () => {
     await addMember(db.admin, w.org, await createUser(db.admin), 'admin')
     const [otherAdmin] =
       await db.admin`select user_id from memberships where org_id = ${w.org.id} and role = 'admin'`
-    const adminKick = await call(
-      a,
-      { id: otherAdmin?.user_id, handle: 'guest-0000' },
-      'DELETE',
-      `/v1/orgs/${w.org.id}/members/${w.owner.id}`,
-    )
+    const adminKick = await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
+      as: { id: otherAdmin?.user_id, handle: 'guest-0000' },
+    })
     expect([adminKick.status, adminKick.body.code]).toEqual([403, 'FORBIDDEN'])
-    const demoted = await call(a, w.owner, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
-      role: 'member',
+    const demoted = await call(a, 'PATCH', `/v1/orgs/${w.org.id}/members/${w.owner.id}`, {
+      as: w.owner,
+      body: {
+        role: 'member',
+      },
     })
     expect(demoted.status, demoted.text).toBe(200)
     expect((await roles(w.org.id))[w.admin.id]).toBe('owner')
   })
 
   it('lets admins remove members, anyone leave, and plain members remove nobody else', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     const w = await world()
     const extra = await createUser(db.admin)
     await addMember(db.admin, w.org, extra, 'member')
-    const denied = await call(a, w.member, 'DELETE', `/v1/orgs/${w.org.id}/members/${extra.id}`)
+    const denied = await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${extra.id}`, {
+      as: w.member,
+    })
     expect([denied.status, denied.body.code]).toEqual([403, 'FORBIDDEN'])
     expect(
-      (await call(a, w.admin, 'DELETE', `/v1/orgs/${w.org.id}/members/${extra.id}`)).status,
+      (await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${extra.id}`, { as: w.admin })).status,
     ).toBe(204)
-    const again = await call(a, w.admin, 'DELETE', `/v1/orgs/${w.org.id}/members/${extra.id}`)
+    const again = await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${extra.id}`, {
+      as: w.admin,
+    })
     expect([again.status, again.body.code]).toEqual([404, 'MEMBER_NOT_FOUND'])
     expect(
-      (await call(a, w.member, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.member.id}`)).status,
+      (await call(a, 'DELETE', `/v1/orgs/${w.org.id}/members/${w.member.id}`, { as: w.member }))
+        .status,
     ).toBe(204)
     // Gone means gone: the former member now sees no org at all.
-    const after = await call(a, w.member, 'GET', `/v1/orgs/${w.org.id}`)
+    const after = await call(a, 'GET', `/v1/orgs/${w.org.id}`, { as: w.member })
     expect([after.status, after.body.code]).toEqual([404, 'ORG_NOT_FOUND'])
     expect(await roles(w.org.id)).toEqual({ [w.owner.id]: 'owner', [w.admin.id]: 'admin' })
   })
 
   it('keeps an owner when two owners demote themselves or leave at the same time', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     for (let round = 0; round < 5; round++) {
       const one = await createUser(db.admin)
       const two = await createUser(db.admin)
@@ -160,12 +176,18 @@ describe('members', () => {
       const results =
         round % 2 === 0
           ? await Promise.all([
-              call(a, one, 'PATCH', `/v1/orgs/${org.id}/members/${one.id}`, { role: 'admin' }),
-              call(a, two, 'PATCH', `/v1/orgs/${org.id}/members/${two.id}`, { role: 'admin' }),
+              call(a, 'PATCH', `/v1/orgs/${org.id}/members/${one.id}`, {
+                as: one,
+                body: { role: 'admin' },
+              }),
+              call(a, 'PATCH', `/v1/orgs/${org.id}/members/${two.id}`, {
+                as: two,
+                body: { role: 'admin' },
+              }),
             ])
           : await Promise.all([
-              call(a, one, 'DELETE', `/v1/orgs/${org.id}/members/${one.id}`),
-              call(a, two, 'DELETE', `/v1/orgs/${org.id}/members/${two.id}`),
+              call(a, 'DELETE', `/v1/orgs/${org.id}/members/${one.id}`, { as: one }),
+              call(a, 'DELETE', `/v1/orgs/${org.id}/members/${two.id}`, { as: two }),
             ])
       const codes = results.map((r) => r.body?.code ?? r.status).sort()
       expect(codes, JSON.stringify(results.map((r) => r.text))).toEqual(
@@ -178,15 +200,21 @@ describe('members', () => {
   })
 
   it('keeps an owner when two owners demote each other at the same time', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     for (let round = 0; round < 5; round++) {
       const one = await createUser(db.admin)
       const two = await createUser(db.admin)
       const org = await createOrg(db.admin, one)
       await addMember(db.admin, org, two, 'owner')
       const results = await Promise.all([
-        call(a, one, 'PATCH', `/v1/orgs/${org.id}/members/${two.id}`, { role: 'member' }),
-        call(a, two, 'PATCH', `/v1/orgs/${org.id}/members/${one.id}`, { role: 'member' }),
+        call(a, 'PATCH', `/v1/orgs/${org.id}/members/${two.id}`, {
+          as: one,
+          body: { role: 'member' },
+        }),
+        call(a, 'PATCH', `/v1/orgs/${org.id}/members/${one.id}`, {
+          as: two,
+          body: { role: 'member' },
+        }),
       ])
       // The loser was demoted before its turn, so it is no longer an owner: 403.
       expect(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { describe, expect, it } from 'vitest'
+import { useTestKit } from '#test/harness/app.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import {
   createChat,
@@ -9,17 +9,15 @@ import {
   createUser,
   orgWithRoles,
 } from '#test/harness/fixtures.ts'
-import { boundCall, FakeProvisioner, orgsApp } from './test-support.ts'
+import { orgs } from './function.ts'
+import { FakeProvisioner } from './test-support.ts'
 
+const kit = useTestKit()
+const call = kit.call
 const db = useTestDatabase()
-let auth: TestAuth
 
-beforeAll(async () => {
-  auth = await createTestAuth()
-})
-
-const app = (provisioner = new FakeProvisioner()) => orgsApp(db.app, auth, { provisioner })
-const call = boundCall(() => auth)
+const app = (provisioner = new FakeProvisioner()) =>
+  kit.app(orgs, { db: db.app, with: { provisioner } })
 
 const world = () => orgWithRoles(db.admin)
 
@@ -28,7 +26,7 @@ describe('orgs: create, read, list, rename, delete', () => {
     const provisioner = new FakeProvisioner()
     const a = await app(provisioner)
     const user = await createUser(db.admin)
-    const created = await call(a, user, 'POST', '/v1/orgs', { name: '  Acme  ' })
+    const created = await call(a, 'POST', '/v1/orgs', { as: user, body: { name: '  Acme  ' } })
     expect(created.status, created.text).toBe(201)
     expect(Object.keys(created.body).sort()).toEqual(['created_at', 'id', 'name', 'role', 'status'])
     expect(created.body).toMatchObject({ name: 'Acme', status: 'committed', role: 'owner' })
@@ -42,10 +40,10 @@ describe('orgs: create, read, list, rename, delete', () => {
       await db.admin`select user_id, role from memberships where org_id = ${created.body.id}`
     expect(members).toEqual([{ user_id: user.id, role: 'owner' }])
 
-    const read = await call(a, user, 'GET', `/v1/orgs/${created.body.id}`)
+    const read = await call(a, 'GET', `/v1/orgs/${created.body.id}`, { as: user })
     expect(read.status, read.text).toBe(200)
     expect(read.body).toEqual(created.body)
-    const list = await call(a, user, 'GET', '/v1/orgs')
+    const list = await call(a, 'GET', '/v1/orgs', { as: user })
     expect(list.body).toEqual({ items: [created.body], next_cursor: null })
   })
 
@@ -58,7 +56,7 @@ describe('orgs: create, read, list, rename, delete', () => {
     let cursor: string | null = null
     do {
       const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2'
-      const page = await call(a, w.admin, 'GET', `/v1/orgs${q}`)
+      const page = await call(a, 'GET', `/v1/orgs${q}`, { as: w.admin })
       expect(page.status, page.text).toBe(200)
       expect(page.body.items.length).toBeLessThanOrEqual(2)
       seen.push(...page.body.items)
@@ -67,10 +65,10 @@ describe('orgs: create, read, list, rename, delete', () => {
     expect(seen.map((o) => o.id)).toEqual([w.org.id, ...extra.map((o) => o.id)])
     expect(seen.map((o) => o.role)).toEqual(['admin', 'owner', 'owner', 'owner', 'owner'])
     expect(seen.map((o) => o.id)).not.toContain(w.otherOrg.id)
-    const bad = await call(a, w.admin, 'GET', '/v1/orgs?cursor=abc.def')
+    const bad = await call(a, 'GET', '/v1/orgs?cursor=abc.def', { as: w.admin })
     expect([bad.status, bad.body.code]).toEqual([400, 'INVALID_CURSOR'])
     for (const limit of ['0', '101', 'x']) {
-      const res = await call(a, w.admin, 'GET', `/v1/orgs?limit=${limit}`)
+      const res = await call(a, 'GET', `/v1/orgs?limit=${limit}`, { as: w.admin })
       expect([res.status, res.body.code], limit).toEqual([400, 'VALIDATION_FAILED'])
     }
   })
@@ -78,12 +76,15 @@ describe('orgs: create, read, list, rename, delete', () => {
   it('lets admins rename, and ignores fields a client may not set', async () => {
     const a = await app()
     const w = await world()
-    const renamed = await call(a, w.admin, 'PATCH', `/v1/orgs/${w.org.id}`, {
-      name: 'Renamed',
-      status: 'failed',
-      id: randomUUID(),
-      created_by: w.outsider.id,
-      role: 'owner',
+    const renamed = await call(a, 'PATCH', `/v1/orgs/${w.org.id}`, {
+      as: w.admin,
+      body: {
+        name: 'Renamed',
+        status: 'failed',
+        id: randomUUID(),
+        created_by: w.outsider.id,
+        role: 'owner',
+      },
     })
     expect(renamed.status, renamed.text).toBe(200)
     expect(renamed.body).toMatchObject({
@@ -94,12 +95,15 @@ describe('orgs: create, read, list, rename, delete', () => {
     })
     const [row] = await db.admin`select name, status, created_by from orgs where id = ${w.org.id}`
     expect(row).toEqual({ name: 'Renamed', status: 'committed', created_by: w.owner.id })
-    const created = await call(a, w.member, 'POST', '/v1/orgs', {
-      name: 'Mass',
-      id: '00000000-0000-4000-8000-000000000000',
-      status: 'failed',
-      role: 'member',
-      created_by: w.outsider.id,
+    const created = await call(a, 'POST', '/v1/orgs', {
+      as: w.member,
+      body: {
+        name: 'Mass',
+        id: '00000000-0000-4000-8000-000000000000',
+        status: 'failed',
+        role: 'member',
+        created_by: w.outsider.id,
+      },
     })
     expect(created.status, created.text).toBe(201)
     expect(created.body).toMatchObject({ name: 'Mass', status: 'committed', role: 'owner' })
@@ -112,25 +116,30 @@ describe('orgs: create, read, list, rename, delete', () => {
     const a = await app()
     const w = await world()
     for (const name of ['', '   ', 'x'.repeat(101), 'bad\u0007name', 'tab\tname', 42, null]) {
-      const res = await call(a, w.owner, 'POST', '/v1/orgs', { name })
+      const res = await call(a, 'POST', '/v1/orgs', { as: w.owner, body: { name } })
       expect([res.status, res.body.code], JSON.stringify(name)).toEqual([400, 'VALIDATION_FAILED'])
       expect(res.body.errors.map((e: { location: string }) => e.location)).toEqual(['body.name'])
       if (typeof name === 'string' && name.trim()) expect(res.text).not.toContain(name)
-      const patch = await call(a, w.owner, 'PATCH', `/v1/orgs/${w.org.id}`, { name })
+      const patch = await call(a, 'PATCH', `/v1/orgs/${w.org.id}`, { as: w.owner, body: { name } })
       expect(patch.status).toBe(400)
     }
-    expect((await call(a, w.owner, 'POST', '/v1/orgs', { name: 'x'.repeat(100) })).status).toBe(201)
-    const missing = await call(a, w.owner, 'POST', '/v1/orgs')
+    expect(
+      (await call(a, 'POST', '/v1/orgs', { as: w.owner, body: { name: 'x'.repeat(100) } })).status,
+    ).toBe(201)
+    const missing = await call(a, 'POST', '/v1/orgs', { as: w.owner })
     expect([missing.status, missing.body.code]).toEqual([400, 'VALIDATION_FAILED'])
     const text = await a.request('/v1/orgs', {
       method: 'POST',
-      headers: { authorization: await auth.bearer(w.owner), 'content-type': 'text/plain' },
+      headers: { authorization: await kit.auth.bearer(w.owner), 'content-type': 'text/plain' },
       body: 'name=x',
     })
     expect(text.status).toBe(415)
     const malformed = await a.request('/v1/orgs', {
       method: 'POST',
-      headers: { authorization: await auth.bearer(w.owner), 'content-type': 'application/json' },
+      headers: {
+        authorization: await kit.auth.bearer(w.owner),
+        'content-type': 'application/json',
+      },
       body: '{"name":',
     })
     expect(malformed.status).toBe(400)
@@ -145,12 +154,15 @@ describe('orgs: create, read, list, rename, delete', () => {
     const project = await createProject(db.admin, w.org)
     await createChat(db.admin, w.member, project)
     for (const who of [w.admin, w.member]) {
-      const res = await call(a, who, 'DELETE', `/v1/orgs/${w.org.id}`)
+      const res = await call(a, 'DELETE', `/v1/orgs/${w.org.id}`, { as: who })
       expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN'])
     }
-    const denied = await call(a, w.member, 'PATCH', `/v1/orgs/${w.org.id}`, { name: 'Nope' })
+    const denied = await call(a, 'PATCH', `/v1/orgs/${w.org.id}`, {
+      as: w.member,
+      body: { name: 'Nope' },
+    })
     expect([denied.status, denied.body.code]).toEqual([403, 'FORBIDDEN'])
-    const gone = await call(a, w.owner, 'DELETE', `/v1/orgs/${w.org.id}`)
+    const gone = await call(a, 'DELETE', `/v1/orgs/${w.org.id}`, { as: w.owner })
     expect(gone.status, gone.text).toBe(204)
     for (const table of ['orgs', 'memberships', 'projects']) {
       const column = table === 'orgs' ? 'id' : 'org_id'
@@ -162,7 +174,7 @@ describe('orgs: create, read, list, rename, delete', () => {
       await db.admin`select count(*)::int as n from chat_sessions where project_id = ${project.id}`
     expect(chats?.n).toBe(0)
     expect(provisioner.resources.has(w.org.id)).toBe(false)
-    expect((await call(a, w.owner, 'GET', `/v1/orgs/${w.org.id}`)).status).toBe(404)
+    expect((await call(a, 'GET', `/v1/orgs/${w.org.id}`, { as: w.owner })).status).toBe(404)
   })
 
   it('keeps the org when its resources cannot be removed: 503, and a retry works', async () => {
@@ -171,14 +183,14 @@ describe('orgs: create, read, list, rename, delete', () => {
     const w = await world()
     provisioner.resources.add(w.org.id)
     provisioner.fail = 'deprovision'
-    const failed = await call(a, w.owner, 'DELETE', `/v1/orgs/${w.org.id}`)
+    const failed = await call(a, 'DELETE', `/v1/orgs/${w.org.id}`, { as: w.owner })
     expect([failed.status, failed.body.code]).toEqual([503, 'UNAVAILABLE'])
     expect(failed.headers.get('retry-after')).toBe('5')
     const [still] =
       await db.admin`select count(*)::int as n from memberships where org_id = ${w.org.id}`
     expect(still?.n).toBe(3)
     provisioner.fail = null
-    expect((await call(a, w.owner, 'DELETE', `/v1/orgs/${w.org.id}`)).status).toBe(204)
+    expect((await call(a, 'DELETE', `/v1/orgs/${w.org.id}`, { as: w.owner })).status).toBe(204)
   })
 })
 
@@ -197,8 +209,11 @@ describe('orgs isolation', () => {
       ['POST', `/v1/orgs/${w.org.id}/invites`, { role: 'admin' }],
     ]
     for (const [method, path, body] of requests) {
-      const theirs = await call(a, w.outsider, method, path, body)
-      const random = await call(a, w.outsider, method, path.replace(w.org.id, randomUUID()), body)
+      const theirs = await call(a, method, path, { as: w.outsider, body: body })
+      const random = await call(a, method, path.replace(w.org.id, randomUUID()), {
+        as: w.outsider,
+        body: body,
+      })
       expect([theirs.status, theirs.body.code], `${method} ${path}`).toEqual([404, 'ORG_NOT_FOUND'])
       expect(random.body.code).toBe('ORG_NOT_FOUND')
       expect(Object.keys(theirs.body).sort()).toEqual(Object.keys(random.body).sort())
@@ -215,7 +230,7 @@ describe('orgs isolation', () => {
     const [invites] =
       await db.admin`select count(*)::int as n from invites where org_id = ${w.org.id}`
     expect(invites?.n).toBe(0)
-    const list = await call(a, w.outsider, 'GET', '/v1/orgs')
+    const list = await call(a, 'GET', '/v1/orgs', { as: w.outsider })
     expect(list.body.items.map((o: { id: string }) => o.id)).toEqual([w.otherOrg.id])
   })
 
@@ -233,7 +248,7 @@ describe('orgs isolation', () => {
       ['POST', '/v1/invites/short/accept', 'INVITE_NOT_FOUND'],
     ]
     for (const [method, path, code, body] of cases) {
-      const res = await call(a, w.owner, method, path, body)
+      const res = await call(a, method, path, { as: w.owner, body: body })
       expect([res.status, res.body.code], `${method} ${path}`).toEqual([404, code])
     }
   })
@@ -253,9 +268,9 @@ describe('orgs isolation', () => {
       ['POST', `/v1/orgs/${w.org.id}/invites`],
       ['POST', `/v1/invites/${'a'.repeat(43)}/accept`],
     ]
-    const machine = await auth.clientBearer('ops', ['config:read'])
+    const machine = await kit.auth.clientBearer('ops', ['config:read'])
     for (const [method, path] of routes) {
-      const none = await call(a, null, method, path)
+      const none = await call(a, method, path)
       expect([none.status, none.body.code], `${method} ${path}`).toEqual([401, 'UNAUTHENTICATED'])
       expect(none.headers.get('www-authenticate')).toBe('Bearer')
       const garbage = await a.request(path, { method, headers: { authorization: 'Bearer a.b.c' } })

@@ -1,24 +1,22 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createLogger } from '#shared/log.ts'
-import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { type Answer, useTestKit } from '#test/harness/app.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser } from '#test/harness/fixtures.ts'
+import { orgs } from './function.ts'
 import type { StepName } from './lib/saga.ts'
 import { recoverAbandonedSagas, startSagaRecovery } from './lib/saga-recovery.ts'
-import { type Called, call, FakeProvisioner, orgsApp, sagaState } from './test-support.ts'
+import { FakeProvisioner, sagaState } from './test-support.ts'
 
 /**
  * A process that dies mid-saga: simulated by a saga held before one of its steps (its
  * process is as good as gone for the database), then recovery runs against it.
  */
 
+const kit = useTestKit()
+const call = kit.call
 const db = useTestDatabase()
 const log = createLogger('test', { level: 'silent' })
-let auth: TestAuth
-
-beforeAll(async () => {
-  auth = await createTestAuth()
-})
 
 /** An orgs app whose sagas stop before `step` until released. */
 async function heldBefore(step: StepName) {
@@ -28,13 +26,16 @@ async function heldBefore(step: StepName) {
     release = resolve
   })
   const reached: string[] = []
-  const app = await orgsApp(db.app, auth, {
-    provisioner,
-    hooks: {
-      async beforeStep(name, orgId) {
-        if (name !== step) return
-        reached.push(orgId)
-        await released
+  const app = await kit.app(orgs, {
+    db: db.app,
+    with: {
+      provisioner,
+      sagaHooks: {
+        async beforeStep(name, orgId) {
+          if (name !== step) return
+          reached.push(orgId)
+          await released
+        },
       },
     },
   })
@@ -45,7 +46,7 @@ async function heldBefore(step: StepName) {
 async function createOrgHeldBefore(step: StepName, name: string) {
   const held = await heldBefore(step)
   const user = await createUser(db.admin)
-  const pending = call(held.app, auth, user, 'POST', '/v1/orgs', { name })
+  const pending = call(held.app, 'POST', '/v1/orgs', { as: user, body: { name } })
   await until(() => held.reached.length === 1)
   return { held, pending, orgId: held.reached[0] as string }
 }
@@ -83,7 +84,7 @@ describe('recovery of abandoned org sagas', () => {
 
     // The process was only slow: its commit step must not resurrect the org.
     held.release()
-    const res: Called = await pending
+    const res: Answer = await pending
     expect(res.status, res.text).toBe(201)
     expect(res.body.status).toBe('failed')
     const after = await state(orgId)
@@ -108,7 +109,7 @@ describe('recovery of abandoned org sagas', () => {
     const held = await heldBefore('provision-tenant')
     const user = await createUser(db.admin)
     const requests = [1, 2, 3].map((n) =>
-      call(held.app, auth, user, 'POST', '/v1/orgs', { name: `Racing ${n}` }),
+      call(held.app, 'POST', '/v1/orgs', { as: user, body: { name: `Racing ${n}` } }),
     )
     await until(() => held.reached.length === 3)
     const deps = { db: db.app, provisioner: held.provisioner, log }

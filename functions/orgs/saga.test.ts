@@ -1,25 +1,23 @@
-import { beforeAll, describe, expect, it } from 'vitest'
-import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { describe, expect, it } from 'vitest'
+import { useTestKit } from '#test/harness/app.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createUser } from '#test/harness/fixtures.ts'
+import { orgs } from './function.ts'
 import type { StepName } from './lib/saga.ts'
-import { call, FakeProvisioner, orgsApp, sagaState } from './test-support.ts'
+import { FakeProvisioner, sagaState } from './test-support.ts'
 
+const kit = useTestKit()
+const call = kit.call
 const db = useTestDatabase()
-let auth: TestAuth
-
-beforeAll(async () => {
-  auth = await createTestAuth()
-})
 
 const state = (orgId: string) => sagaState(db.admin, orgId)
 
 describe('org creation saga', () => {
   it('logs every step of a successful creation', async () => {
     const provisioner = new FakeProvisioner()
-    const a = await orgsApp(db.app, auth, { provisioner })
+    const a = await kit.app(orgs, { db: db.app, with: { provisioner } })
     const user = await createUser(db.admin)
-    const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Fine' })
+    const res = await call(a, 'POST', '/v1/orgs', { as: user, body: { name: 'Fine' } })
     expect(await state(res.body.id)).toEqual({
       org: 'committed',
       saga: 'committed',
@@ -62,17 +60,24 @@ describe('org creation saga', () => {
   for (const [failing, expected] of cases) {
     it(`compensates everything when ${failing} fails, and a retry with the same key is safe`, async () => {
       const provisioner = new FakeProvisioner()
-      const a = await orgsApp(db.app, auth, {
-        provisioner,
-        hooks: {
-          beforeStep(step) {
-            if (step === failing) throw new Error(`injected failure (Secret Org Name)`)
+      const a = await kit.app(orgs, {
+        db: db.app,
+        with: {
+          provisioner,
+          sagaHooks: {
+            beforeStep(step) {
+              if (step === failing) throw new Error(`injected failure (Secret Org Name)`)
+            },
           },
         },
       })
       const user = await createUser(db.admin)
       const key = { 'idempotency-key': `saga-${failing}` }
-      const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Secret Org Name' }, key)
+      const res = await call(a, 'POST', '/v1/orgs', {
+        as: user,
+        body: { name: 'Secret Org Name' },
+        headers: key,
+      })
       expect(res.status, res.text).toBe(201)
       expect(res.body).toMatchObject({ name: 'Secret Org Name', status: 'failed', role: 'owner' })
       const after = await state(res.body.id)
@@ -83,23 +88,27 @@ describe('org creation saga', () => {
       expect(logged).toContain('injected failure')
       expect(logged).not.toContain('Secret Org Name')
 
-      const retry = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Secret Org Name' }, key)
+      const retry = await call(a, 'POST', '/v1/orgs', {
+        as: user,
+        body: { name: 'Secret Org Name' },
+        headers: key,
+      })
       expect(retry.status).toBe(201)
       expect(retry.text).toBe(res.text)
       expect(retry.headers.get('idempotent-replayed')).toBe('true')
-      const [orgs] =
+      const [orgCount] =
         await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
-      expect(orgs?.n).toBe(1)
-      expect((await call(a, auth, user, 'GET', '/v1/orgs')).body.items).toEqual([])
+      expect(orgCount?.n).toBe(1)
+      expect((await call(a, 'GET', '/v1/orgs', { as: user })).body.items).toEqual([])
     })
   }
 
   it('removes what a provisioner made before it failed part-way', async () => {
     const provisioner = new FakeProvisioner()
     provisioner.fail = 'provision-after'
-    const a = await orgsApp(db.app, auth, { provisioner })
+    const a = await kit.app(orgs, { db: db.app, with: { provisioner } })
     const user = await createUser(db.admin)
-    const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Half' })
+    const res = await call(a, 'POST', '/v1/orgs', { as: user, body: { name: 'Half' } })
     expect(res.body.status).toBe('failed')
     expect(provisioner.resources.size).toBe(0)
     expect(provisioner.calls).toEqual([`provision ${res.body.id}`, `deprovision ${res.body.id}`])
@@ -110,19 +119,22 @@ describe('org creation saga', () => {
 
   it('logs a compensation that fails and still marks the org failed', async () => {
     const provisioner = new FakeProvisioner()
-    const a = await orgsApp(db.app, auth, {
-      provisioner,
-      hooks: {
-        beforeStep(step) {
-          if (step === 'commit') {
-            provisioner.fail = 'deprovision'
-            throw new Error('commit refused')
-          }
+    const a = await kit.app(orgs, {
+      db: db.app,
+      with: {
+        provisioner,
+        sagaHooks: {
+          beforeStep(step) {
+            if (step === 'commit') {
+              provisioner.fail = 'deprovision'
+              throw new Error('commit refused')
+            }
+          },
         },
       },
     })
     const user = await createUser(db.admin)
-    const res = await call(a, auth, user, 'POST', '/v1/orgs', { name: 'Stuck' })
+    const res = await call(a, 'POST', '/v1/orgs', { as: user, body: { name: 'Stuck' } })
     const after = await state(res.body.id)
     expect(after).toMatchObject({
       org: 'failed',
@@ -142,25 +154,25 @@ describe('org creation saga', () => {
   })
 
   it('creates one org for concurrent requests with the same Idempotency-Key', async () => {
-    const a = await orgsApp(db.app, auth)
+    const a = await kit.app(orgs, { db: db.app })
     const user = await createUser(db.admin)
     const results = await Promise.all(
       Array.from({ length: 4 }, () =>
-        call(a, auth, user, 'POST', '/v1/orgs', { name: 'Once' }, { 'idempotency-key': 'same' }),
+        call(a, 'POST', '/v1/orgs', {
+          as: user,
+          body: { name: 'Once' },
+          headers: { 'idempotency-key': 'same' },
+        }),
       ),
     )
     for (const r of results) expect([201, 409], r.text).toContain(r.status)
-    const [orgs] = await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
-    expect(orgs?.n).toBe(1)
-    const reused = await call(
-      a,
-      auth,
-      user,
-      'POST',
-      '/v1/orgs',
-      { name: 'Other' },
-      { 'idempotency-key': 'same' },
-    )
+    const [orgCount] = await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
+    expect(orgCount?.n).toBe(1)
+    const reused = await call(a, 'POST', '/v1/orgs', {
+      as: user,
+      body: { name: 'Other' },
+      headers: { 'idempotency-key': 'same' },
+    })
     expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED'])
   })
 })

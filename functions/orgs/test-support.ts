@@ -1,17 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import type { Sql } from 'postgres'
-import { ConfigCache } from '#shared/config/cache.ts'
-import { createLogger } from '#shared/log.ts'
-import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
-import type { TestAuth } from '#test/harness/auth.ts'
-import type { UserRow } from '#test/harness/fixtures.ts'
-import { createOrgsApp } from './app.ts'
-import type { SagaHooks } from './lib/saga.ts'
 import type { Provisioner } from './provisioner/provisioner.ts'
 
 /** Shared by the orgs tests (not a test file itself; never imported by main.ts). */
 
-const log = createLogger('test', { level: 'silent' })
 
 /** Tenant "resources" in memory; fails on demand before or after making them. */
 export class FakeProvisioner implements Provisioner {
@@ -32,63 +23,6 @@ export class FakeProvisioner implements Provisioner {
     if (this.fail === 'deprovision') throw new Error('api server down')
     this.resources.delete(orgId)
   }
-}
-
-export async function orgsApp(
-  sql: Sql,
-  auth: TestAuth,
-  options: { provisioner?: Provisioner; hooks?: SagaHooks } = {},
-) {
-  const config = new ConfigCache(sql, ['ratelimits'], log)
-  await config.load()
-  return createOrgsApp({
-    db: sql,
-    config,
-    verifier: auth.verifier,
-    limiter: new InProcessRateLimiter(),
-    log,
-    cursorSecret: randomBytes(32),
-    provisioner: options.provisioner ?? new FakeProvisioner(),
-    ...(options.hooks ? { sagaHooks: options.hooks } : {}),
-  })
-}
-
-export type App = Awaited<ReturnType<typeof orgsApp>>
-
-type CallArgs = Parameters<typeof call> extends [unknown, unknown, ...infer R] ? R : never
-
-/** call() with its auth filled in, read at call time (tests set it in beforeAll). */
-export function boundCall(auth: () => TestAuth) {
-  return (app: App, ...rest: CallArgs) => call(app, auth(), ...rest)
-}
-
-export interface Called {
-  status: number
-  headers: Headers
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-  body: any
-  text: string
-}
-
-export async function call(
-  app: App,
-  auth: TestAuth,
-  user: UserRow | null,
-  method: string,
-  path: string,
-  body?: unknown,
-  extra: Record<string, string> = {},
-): Promise<Called> {
-  const headers: Record<string, string> = { ...extra }
-  if (user) headers.authorization = await auth.bearer(user)
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await app.request(path, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text }
 }
 
 /** An org's creation as the saga tables record it (read as the superuser). */

@@ -1,29 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { Sql } from 'postgres'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { ConfigCache } from '#shared/config/cache.ts'
+import { describe, expect, it } from 'vitest'
 import { connect } from '#shared/db/client.ts'
 import { createLogger } from '#shared/log.ts'
-import { InProcessRateLimiter } from '#shared/ratelimit/limiter.ts'
-import { createTestAuth, type TestAuth } from '#test/harness/auth.ts'
+import { useTestKit } from '#test/harness/app.ts'
 import { createTestDatabase, useTestDatabase } from '#test/harness/database.ts'
-import {
-  createOrg,
-  createProject,
-  createUser,
-  orgWithRoles,
-  type UserRow,
-} from '#test/harness/fixtures.ts'
+import { createOrg, createProject, createUser, orgWithRoles } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
-import { createProjectsApp } from './app.ts'
+import { projects } from './function.ts'
 
 const db = useTestDatabase()
-const log = createLogger('test', { level: 'silent' })
-let auth: TestAuth
-
-beforeAll(async () => {
-  auth = await createTestAuth()
-})
+const kit = useTestKit()
+const call = kit.call
 
 /**
  * The app on `sql`, its config read through `configSql` (the same pool unless a test
@@ -31,33 +19,14 @@ beforeAll(async () => {
  */
 async function projectsApp(
   sql: Sql = db.app,
-  { configSql = sql, appLog = log }: { configSql?: Sql; appLog?: typeof log } = {},
+  { configSql = sql, appLog }: { configSql?: Sql; appLog?: ReturnType<typeof createLogger> } = {},
 ) {
-  const config = new ConfigCache(configSql, ['projects', 'ratelimits'], log)
-  await config.load()
-  return createProjectsApp({
+  const built = await kit.build(projects, {
     db: sql,
-    config,
-    verifier: auth.verifier,
-    limiter: new InProcessRateLimiter(),
-    log: appLog,
-    cursorSecret: randomBytes(32),
+    configDb: configSql,
+    ...(appLog ? { log: appLog } : {}),
   })
-}
-
-type App = Awaited<ReturnType<typeof projectsApp>>
-
-async function call(app: App, user: UserRow | null, method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = {}
-  if (user) headers.authorization = await auth.bearer(user)
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await app.request(path, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text }
+  return built.app
 }
 
 /** An org with an owner, an admin, a plain member; plus an outsider with their own org. */
@@ -71,7 +40,7 @@ describe('projects function', () => {
     try {
       const app = await projectsApp(unreachable, { configSql: db.app })
       const w = await world()
-      const res = await call(app, w.member, 'GET', `/v1/projects/${randomUUID()}`)
+      const res = await call(app, 'GET', `/v1/projects/${randomUUID()}`, { as: w.member })
       expect(res.status, res.text).toBe(503)
       expect(res.body).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
       expect(res.headers.get('retry-after')).toBe('2')
@@ -88,7 +57,7 @@ describe('projects function', () => {
     })
     const w = await world()
     const project = await createProject(db.admin, w.org)
-    const token = await auth.bearer(w.member)
+    const token = await kit.auth.bearer(w.member)
     const res = await app.request(`/v1/projects/${project.id}`, {
       headers: { authorization: token },
     })
@@ -108,9 +77,12 @@ describe('projects function', () => {
   it('creates, reads, lists, renames and deletes a project', async () => {
     const app = await projectsApp()
     const w = await world()
-    const created = await call(app, w.admin, 'POST', `/v1/orgs/${w.org.id}/projects`, {
-      name: '  Website  ',
-      description: 'The public site',
+    const created = await call(app, 'POST', `/v1/orgs/${w.org.id}/projects`, {
+      as: w.admin,
+      body: {
+        name: '  Website  ',
+        description: 'The public site',
+      },
     })
     expect(created.status, created.text).toBe(201)
     expect(created.body).toMatchObject({
@@ -123,22 +95,27 @@ describe('projects function', () => {
     )
     expect(created.headers.get('location')).toBe(`/v1/projects/${created.body.id}`)
 
-    const read = await call(app, w.member, 'GET', `/v1/projects/${created.body.id}`)
+    const read = await call(app, 'GET', `/v1/projects/${created.body.id}`, { as: w.member })
     expect(read.status, read.text).toBe(200)
     expect(read.body).toEqual(created.body)
 
-    const list = await call(app, w.member, 'GET', `/v1/orgs/${w.org.id}/projects`)
+    const list = await call(app, 'GET', `/v1/orgs/${w.org.id}/projects`, { as: w.member })
     expect(list.body).toEqual({ items: [created.body], next_cursor: null })
 
-    const renamed = await call(app, w.owner, 'PATCH', `/v1/projects/${created.body.id}`, {
-      name: 'Site',
+    const renamed = await call(app, 'PATCH', `/v1/projects/${created.body.id}`, {
+      as: w.owner,
+      body: {
+        name: 'Site',
+      },
     })
     expect(renamed.status, renamed.text).toBe(200)
     expect(renamed.body).toMatchObject({ name: 'Site', description: 'The public site' })
 
-    const deleted = await call(app, w.admin, 'DELETE', `/v1/projects/${created.body.id}`)
+    const deleted = await call(app, 'DELETE', `/v1/projects/${created.body.id}`, { as: w.admin })
     expect(deleted.status).toBe(204)
-    expect((await call(app, w.member, 'GET', `/v1/projects/${created.body.id}`)).status).toBe(404)
+    expect(
+      (await call(app, 'GET', `/v1/projects/${created.body.id}`, { as: w.member })).status,
+    ).toBe(404)
   })
 
   it('answers 409 PROJECT_NAME_TAKEN for a duplicate name in the org, on create and rename', async () => {
@@ -146,9 +123,15 @@ describe('projects function', () => {
     const w = await world()
     await createProject(db.admin, w.org, 'Docs')
     const other = await createProject(db.admin, w.org, 'Blog')
-    const dup = await call(app, w.admin, 'POST', `/v1/orgs/${w.org.id}/projects`, { name: 'Docs' })
+    const dup = await call(app, 'POST', `/v1/orgs/${w.org.id}/projects`, {
+      as: w.admin,
+      body: { name: 'Docs' },
+    })
     expect([dup.status, dup.body.code]).toEqual([409, 'PROJECT_NAME_TAKEN'])
-    const rename = await call(app, w.admin, 'PATCH', `/v1/projects/${other.id}`, { name: 'Docs' })
+    const rename = await call(app, 'PATCH', `/v1/projects/${other.id}`, {
+      as: w.admin,
+      body: { name: 'Docs' },
+    })
     expect([rename.status, rename.body.code]).toEqual([409, 'PROJECT_NAME_TAKEN'])
   })
 
@@ -162,7 +145,7 @@ describe('projects function', () => {
       const org = await createOrg(own.admin, owner)
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          call(app, owner, 'POST', `/v1/orgs/${org.id}/projects`, { name: `P${i}` }),
+          call(app, 'POST', `/v1/orgs/${org.id}/projects`, { as: owner, body: { name: `P${i}` } }),
         ),
       )
       const statuses = results.map((r) => r.status).sort()
@@ -181,15 +164,23 @@ describe('projects function', () => {
     const app = await projectsApp()
     const w = await world()
     const project = await createProject(db.admin, w.org)
-    const create = await call(app, w.member, 'POST', `/v1/orgs/${w.org.id}/projects`, {
-      name: 'Nope',
+    const create = await call(app, 'POST', `/v1/orgs/${w.org.id}/projects`, {
+      as: w.member,
+      body: {
+        name: 'Nope',
+      },
     })
     expect([create.status, create.body.code]).toEqual([403, 'FORBIDDEN'])
-    const patch = await call(app, w.member, 'PATCH', `/v1/projects/${project.id}`, { name: 'Nope' })
+    const patch = await call(app, 'PATCH', `/v1/projects/${project.id}`, {
+      as: w.member,
+      body: { name: 'Nope' },
+    })
     expect([patch.status, patch.body.code]).toEqual([403, 'FORBIDDEN'])
-    const del = await call(app, w.member, 'DELETE', `/v1/projects/${project.id}`)
+    const del = await call(app, 'DELETE', `/v1/projects/${project.id}`, { as: w.member })
     expect([del.status, del.body.code]).toEqual([403, 'FORBIDDEN'])
-    expect((await call(app, w.member, 'GET', `/v1/projects/${project.id}`)).status).toBe(200)
+    expect((await call(app, 'GET', `/v1/projects/${project.id}`, { as: w.member })).status).toBe(
+      200,
+    )
   })
 
   it('pages through a list with no duplicates or gaps, and refuses a tampered cursor', async () => {
@@ -200,17 +191,21 @@ describe('projects function', () => {
     let cursor: string | null = null
     do {
       const query: string = cursor ? `?limit=3&cursor=${encodeURIComponent(cursor)}` : '?limit=3'
-      const page = await call(app, w.member, 'GET', `/v1/orgs/${w.org.id}/projects${query}`)
+      const page = await call(app, 'GET', `/v1/orgs/${w.org.id}/projects${query}`, { as: w.member })
       expect(page.status, page.text).toBe(200)
       expect(page.body.items.length).toBeLessThanOrEqual(3)
       seen.push(...page.body.items.map((p: { name: string }) => p.name))
       cursor = page.body.next_cursor
     } while (cursor)
     expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `Paged ${i}`))
-    const bad = await call(app, w.member, 'GET', `/v1/orgs/${w.org.id}/projects?cursor=abc.def`)
+    const bad = await call(app, 'GET', `/v1/orgs/${w.org.id}/projects?cursor=abc.def`, {
+      as: w.member,
+    })
     expect([bad.status, bad.body.code]).toEqual([400, 'INVALID_CURSOR'])
     for (const limit of ['0', '101', 'x']) {
-      const res = await call(app, w.member, 'GET', `/v1/orgs/${w.org.id}/projects?limit=${limit}`)
+      const res = await call(app, 'GET', `/v1/orgs/${w.org.id}/projects?limit=${limit}`, {
+        as: w.member,
+      })
       expect([res.status, res.body.code], limit).toEqual([400, 'VALIDATION_FAILED'])
     }
   })
@@ -218,9 +213,12 @@ describe('projects function', () => {
   it('validates bodies without echoing them, and ignores fields a client may not set', async () => {
     const app = await projectsApp()
     const w = await world()
-    const bad = await call(app, w.admin, 'POST', `/v1/orgs/${w.org.id}/projects`, {
-      name: 'x'.repeat(101),
-      description: 42,
+    const bad = await call(app, 'POST', `/v1/orgs/${w.org.id}/projects`, {
+      as: w.admin,
+      body: {
+        name: 'x'.repeat(101),
+        description: 42,
+      },
     })
     expect(bad.status).toBe(400)
     expect(bad.body.errors.map((e: { location: string }) => e.location)).toEqual([
@@ -228,18 +226,24 @@ describe('projects function', () => {
       'body.description',
     ])
     expect(bad.text).not.toContain('x'.repeat(101))
-    const created = await call(app, w.admin, 'POST', `/v1/orgs/${w.org.id}/projects`, {
-      name: 'Mass',
-      id: '00000000-0000-4000-8000-000000000000',
-      org_id: w.otherOrg.id,
-      created_at: '2000-01-01T00:00:00Z',
+    const created = await call(app, 'POST', `/v1/orgs/${w.org.id}/projects`, {
+      as: w.admin,
+      body: {
+        name: 'Mass',
+        id: '00000000-0000-4000-8000-000000000000',
+        org_id: w.otherOrg.id,
+        created_at: '2000-01-01T00:00:00Z',
+      },
     })
     expect(created.status, created.text).toBe(201)
     expect(created.body.id).not.toBe('00000000-0000-4000-8000-000000000000')
     expect(created.body.org_id).toBe(w.org.id)
-    const patched = await call(app, w.admin, 'PATCH', `/v1/projects/${created.body.id}`, {
-      org_id: w.otherOrg.id,
-      id: randomUUID(),
+    const patched = await call(app, 'PATCH', `/v1/projects/${created.body.id}`, {
+      as: w.admin,
+      body: {
+        org_id: w.otherOrg.id,
+        id: randomUUID(),
+      },
     })
     expect(patched.body).toEqual(
       created.body.updated_at === patched.body.updated_at
@@ -262,14 +266,11 @@ describe('projects isolation', () => {
       ['POST', `/v1/orgs/${w.org.id}/projects`, { name: 'Planted' }],
     ]
     for (const [method, path, body] of requests) {
-      const theirs = await call(app, w.outsider, method, path, body)
-      const random = await call(
-        app,
-        w.outsider,
-        method,
-        path.replace(/[0-9a-f-]{36}/, randomUUID()),
+      const theirs = await call(app, method, path, { as: w.outsider, body })
+      const random = await call(app, method, path.replace(/[0-9a-f-]{36}/, randomUUID()), {
+        as: w.outsider,
         body,
-      )
+      })
       expect(theirs.status, `${method} ${path}`).toBe(404)
       expect(theirs.body.code).toBe(random.body.code)
       expect(['ORG_NOT_FOUND', 'PROJECT_NOT_FOUND']).toContain(theirs.body.code)
@@ -288,7 +289,7 @@ describe('projects isolation', () => {
       ["/v1/projects/1' or '1'='1", 'PROJECT_NOT_FOUND'],
       ['/v1/orgs/123/projects', 'ORG_NOT_FOUND'],
     ]) {
-      const res = await call(app, w.member, 'GET', path as string)
+      const res = await call(app, 'GET', path as string, { as: w.member })
       expect([res.status, res.body.code], path).toEqual([404, code])
     }
   })
@@ -296,7 +297,7 @@ describe('projects isolation', () => {
   it('needs a token: 401 with WWW-Authenticate, and a machine token is 403', async () => {
     const app = await projectsApp()
     const w = await world()
-    const none = await call(app, null, 'GET', `/v1/orgs/${w.org.id}/projects`)
+    const none = await call(app, 'GET', `/v1/orgs/${w.org.id}/projects`)
     expect([none.status, none.body.code]).toEqual([401, 'UNAUTHENTICATED'])
     expect(none.headers.get('www-authenticate')).toBe('Bearer')
     const garbage = await app.request(`/v1/orgs/${w.org.id}/projects`, {
@@ -305,7 +306,7 @@ describe('projects isolation', () => {
     expect(garbage.status).toBe(401)
     expect(garbage.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
     const machine = await app.request(`/v1/orgs/${w.org.id}/projects`, {
-      headers: { authorization: await auth.clientBearer('ops', ['config:read']) },
+      headers: { authorization: await kit.auth.clientBearer('ops', ['config:read']) },
     })
     expect(machine.status).toBe(403)
   })

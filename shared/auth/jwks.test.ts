@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ApiError } from '#shared/http/errors.ts'
+import { TokenError } from './errors.ts'
 import { createKeySet, loadSigningKey, type PublicJwk, type SigningKey } from './keys.ts'
 import { issueAccessToken } from './tokens.ts'
 import { createVerifier, type VerifierOptions } from './verifier.ts'
@@ -83,7 +83,7 @@ async function token(key: SigningKey, handle = 'guest-1') {
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
     () => 'accepted',
-    (e: unknown) => (e instanceof ApiError ? e.code : String(e)),
+    (e: unknown) => (e instanceof TokenError ? e.code : String(e)),
   )
   return error
 }
@@ -110,16 +110,15 @@ describe('remote JWKS', () => {
     const burst = await Promise.all(
       Array.from({ length: 50 }, () => codeOf(verifier.verify(forged))),
     )
-    expect(new Set(burst)).toEqual(new Set(['UNAUTHENTICATED']))
-    for (let i = 0; i < 20; i++)
-      expect(await codeOf(verifier.verify(forged))).toBe('UNAUTHENTICATED')
+    expect(new Set(burst)).toEqual(new Set(['TOKEN_INVALID']))
+    for (let i = 0; i < 20; i++) expect(await codeOf(verifier.verify(forged))).toBe('TOKEN_INVALID')
     expect(hits).toHaveLength(1) // still inside the cooldown of the first fetch
 
     await sleep(1050)
     const later = await Promise.all(
       Array.from({ length: 50 }, () => codeOf(verifier.verify(forged))),
     )
-    expect(new Set(later)).toEqual(new Set(['UNAUTHENTICATED']))
+    expect(new Set(later)).toEqual(new Set(['TOKEN_INVALID']))
     expect(hits).toHaveLength(2) // one refetch for the whole burst
   })
 
@@ -127,7 +126,7 @@ describe('remote JWKS', () => {
     const verifier = await remote({ cacheMaxAgeMs: 60_000, cooldownMs: 600 })
     await verifier.verify(await token(current))
     const fresh = await token(next)
-    expect(await codeOf(verifier.verify(fresh))).toBe('UNAUTHENTICATED') // not published yet
+    expect(await codeOf(verifier.verify(fresh))).toBe('TOKEN_INVALID') // not published yet
 
     serving = createKeySet(next, [current]).publicJwks()
     await sleep(650)
@@ -145,7 +144,7 @@ describe('remote JWKS', () => {
     // Stale: answered from the cached set at once (it still lists `current`), while the
     // refresh runs; then the refreshed set no longer accepts the retired key.
     expect((await verifier.verify(old)).kind).toBe('user')
-    await vi.waitFor(async () => expect(await codeOf(verifier.verify(old))).toBe('UNAUTHENTICATED'))
+    await vi.waitFor(async () => expect(await codeOf(verifier.verify(old))).toBe('TOKEN_INVALID'))
     expect((await verifier.verify(await token(next))).kind).toBe('user')
     expect(hits.length).toBeGreaterThanOrEqual(2)
   })
@@ -170,23 +169,23 @@ describe('remote JWKS', () => {
     await expect(verifier.ready()).resolves.toBeUndefined()
   })
 
-  it('never loaded and unreachable: 503 UNAVAILABLE with Retry-After, retried once per cooldown', async () => {
+  it('never loaded and unreachable: KEYS_UNAVAILABLE (503 over HTTP) with Retry-After, retried once per cooldown', async () => {
     serving = 'fail'
     const verifier = await remote({ cooldownMs: 30_000 })
     const t = await token(current)
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => verifier.verify(t).catch((e: ApiError) => e)),
+      Array.from({ length: 10 }, () => verifier.verify(t).catch((e: TokenError) => e)),
     )
     for (const error of results) {
-      expect(error).toBeInstanceOf(ApiError)
-      expect((error as ApiError).code).toBe('UNAVAILABLE')
-      expect((error as ApiError).headers['Retry-After']).toBe('30')
+      expect(error).toBeInstanceOf(TokenError)
+      expect((error as TokenError).code).toBe('KEYS_UNAVAILABLE')
+      expect((error as TokenError).retryAfterSeconds).toBe(30)
     }
-    expect(await codeOf(verifier.verify(t))).toBe('UNAVAILABLE')
+    expect(await codeOf(verifier.verify(t))).toBe('KEYS_UNAVAILABLE')
     await expect(verifier.ready()).rejects.toThrow()
     expect(hits).toHaveLength(1)
     // A token that is refused anyway stays a 401, whatever the key set's state.
-    expect(await codeOf(verifier.verify('garbage'))).toBe('UNAUTHENTICATED')
+    expect(await codeOf(verifier.verify('garbage'))).toBe('TOKEN_INVALID')
   })
 
   it('ready() loads the set before the first request', async () => {
@@ -200,7 +199,7 @@ describe('remote JWKS', () => {
   it('does not follow redirects (whoever answers there would choose our keys)', async () => {
     serving = 'redirect'
     const verifier = await remote({ cooldownMs: 30_000 })
-    expect(await codeOf(verifier.verify(await token(stranger)))).toBe('UNAVAILABLE')
+    expect(await codeOf(verifier.verify(await token(stranger)))).toBe('KEYS_UNAVAILABLE')
     expect(hits).toEqual(['/.well-known/jwks.json'])
   })
 
@@ -215,19 +214,19 @@ describe('remote JWKS', () => {
     serving = 'hang'
     // Without the timeout this would hang until the test's own limit and fail.
     const verifier = await remote({ cooldownMs: 30_000, timeoutMs: 200 })
-    expect(await codeOf(verifier.verify(await token(current)))).toBe('UNAVAILABLE')
+    expect(await codeOf(verifier.verify(await token(current)))).toBe('KEYS_UNAVAILABLE')
   })
 
   it('refuses a key set larger than 1 MiB unread, even with valid keys in it', async () => {
     serving = 'huge'
     const verifier = await remote({ cooldownMs: 30_000 })
-    expect(await codeOf(verifier.verify(await token(current)))).toBe('UNAVAILABLE')
+    expect(await codeOf(verifier.verify(await token(current)))).toBe('KEYS_UNAVAILABLE')
     expect(hits).toEqual(['/.well-known/jwks.json'])
   })
 
   it('refuses a published set that holds private keys', async () => {
     serving = 'private'
     const verifier = await remote({ cooldownMs: 30_000 })
-    expect(await codeOf(verifier.verify(await token(current)))).toBe('UNAVAILABLE')
+    expect(await codeOf(verifier.verify(await token(current)))).toBe('KEYS_UNAVAILABLE')
   })
 })

@@ -1,5 +1,5 @@
 import { type CryptoKey, errors, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose'
-import { ApiError } from '#shared/http/errors.ts'
+import { TokenError } from './errors.ts'
 import {
   KeySetUnavailable,
   type KeySource,
@@ -17,10 +17,10 @@ import { ALGORITHMS } from './keys.ts'
  * - the key is chosen by `kid` alone from the configured key set. The header may hold
  *   only `alg`, `kid` and `typ`: a token naming its own key (`jwk`, `jku`, `x5u`, `x5c`)
  *   or asking for extensions (`crit`, `b64`) was not made by us and is refused unread.
- * Every refusal is ApiError UNAUTHENTICATED with a short detail that never quotes the
+ * Every refusal is a TokenError TOKEN_INVALID with a short detail that never quotes the
  * token. The only exception: with a remote key set that was never loaded (auth function
- * unreachable), 503 UNAVAILABLE — the token may be fine, and a 401 would make clients
- * throw away valid sessions.
+ * unreachable), KEYS_UNAVAILABLE — the token may be fine, and a refusal would make
+ * clients throw away valid sessions. The HTTP layer maps both (authenticate.ts).
  */
 
 interface TokenFacts {
@@ -114,7 +114,7 @@ export async function createVerifier(options: VerifierOptions): Promise<AccessTo
       })) as { payload: JWTPayload; protectedHeader: JWSHeaderParameters; key: CryptoKey })
       kid = header.kid
     } catch (error) {
-      throw toApiError(error)
+      throw toTokenError(error)
     }
     // jose checks `iat` only against a maximum age; a token from the future is refused
     // here, so a skewed or forged clock cannot mint tokens that live longer than issued.
@@ -149,31 +149,11 @@ export async function createVerifier(options: VerifierOptions): Promise<AccessTo
   }
 }
 
-/** 403 unless a machine token carrying `scope` (guest tokens never carry scopes). */
-export function requireScope(
-  principal: Principal,
-  scope: string,
-): asserts principal is ClientPrincipal {
-  if (principal.kind !== 'client') {
-    throw new ApiError('FORBIDDEN', { detail: 'This route needs a machine token' })
-  }
-  if (!principal.scopes.includes(scope)) {
-    throw new ApiError('FORBIDDEN', { detail: `This route needs the scope ${scope}` })
-  }
-}
-
-/** 403 for machine tokens on routes that act as a user. */
-export function requireUser(principal: Principal): asserts principal is UserPrincipal {
-  if (principal.kind !== 'user') {
-    throw new ApiError('FORBIDDEN', { detail: 'This route needs a user token' })
-  }
-}
-
 /** A refusal inside key resolution, with the detail to show. */
 class Refused extends Error {}
 
-function refused(detail: string): ApiError {
-  return new ApiError('UNAUTHENTICATED', { detail })
+function refused(detail: string): TokenError {
+  return new TokenError('TOKEN_INVALID', detail)
 }
 
 function keyResolver(source: KeySource) {
@@ -192,13 +172,14 @@ function keyResolver(source: KeySource) {
 }
 
 /** jose's errors → one short detail each; nothing from the token is quoted. */
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error
+function toTokenError(error: unknown): TokenError {
+  if (error instanceof TokenError) return error
   if (error instanceof KeySetUnavailable) {
-    return new ApiError('UNAVAILABLE', {
-      detail: 'Access tokens cannot be checked right now',
-      headers: { 'Retry-After': String(error.retryAfterSeconds) },
-    })
+    return new TokenError(
+      'KEYS_UNAVAILABLE',
+      'Access tokens cannot be checked right now',
+      error.retryAfterSeconds,
+    )
   }
   if (error instanceof Refused) return refused(error.message)
   if (error instanceof errors.JWTExpired) return refused('The access token has expired')

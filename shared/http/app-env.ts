@@ -8,5 +8,7 @@ export interface AppEnv {
     log: Logger
     /** The verified caller, set by authenticate() on authenticated routes. */
     principal: Principal
+    /** The request body, validated against the route's schema (mount.ts). */
+    body: unknown
   }
 }

@@ -1,7 +1,7 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type { GenericSchema } from 'valibot'
 import { ERROR_CATALOG, type ErrorCode } from './errors.ts'
-import type { RouteSpec } from './route-spec.ts'
+import type { RouteSpec } from './route.ts'
 
 /**
  * OpenAPI 3.1 from the route specs and their valibot schemas. Error responses are

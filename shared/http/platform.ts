@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client'
 import { isConnectionError } from '#shared/db/client.ts'
 import { flatRedactionChild, type Logger } from '#shared/log.ts'
 import type { AppEnv } from './app-env.ts'
+import { corsMiddleware } from './cors.ts'
 import { ApiError, toProblem } from './errors.ts'
 import { httpMetrics } from './metrics.ts'
 import { requestId } from './request-id.ts'
@@ -20,16 +21,24 @@ export interface PlatformOptions {
   metrics?: Registry
   /** Bytes; 64 KiB unless a function says otherwise. */
   bodyLimit?: number
+  /**
+   * Origins allowed to call the API from a browser (exact `scheme://host[:port]`, or `*`
+   * alone for any; see parseCorsOrigins). None by default: no CORS headers at all.
+   */
+  corsOrigins?: readonly string[]
 }
 
 /**
  * A function's Hono app with API.md's common rules in place: request ids, the body
  * limit (413 before anything parses), problem+json for every error (404 for unknown
  * routes, 405 with Allow for a known route and another method, a generic 500 for
- * anything unexpected). Routes are registered on the returned app.
+ * anything unexpected), and CORS for the configured origins (a preflight answered 204
+ * before any route or auth runs). Routes are registered on the returned app.
  */
 export function createApp(options: PlatformOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  // Validated before anything is mounted: a bad list fails at boot, not per request.
+  const cors = corsMiddleware(options.corsOrigins ?? [])
   // First, so that it sees the final status: 405 from methodNotAllowed, 413 from bodyLimit.
   if (options.metrics) app.use(httpMetrics(options.metrics))
   app.use(requestId())
@@ -55,6 +64,10 @@ export function createApp(options: PlatformOptions): Hono<AppEnv> {
       'request',
     )
   })
+  // After request ids and the log line, so that a preflight has both; before
+  // methodNotAllowed (which would answer OPTIONS 405) and the routes' own auth, so that
+  // a preflight needs no token and every response, problem+json included, gets the headers.
+  if (cors) app.use(cors)
   app.use(
     methodNotAllowed({
       app,

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createApp } from '#shared/http/platform.ts'
+import { rateLimit } from '#shared/http/rate-limit.ts'
 import { createLogger } from '#shared/log.ts'
 import { InProcessRateLimiter, type Policy, type RateLimiter } from './limiter.ts'
-import { rateLimit } from './middleware.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from './redis-limiter.ts'
 
 const lines: string[] = []

@@ -1,16 +1,17 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll } from 'vitest'
 import { createKeySet, type KeySet, loadSigningKey } from '#shared/auth/keys.ts'
 import { issueAccessToken, type TokenSubject } from '#shared/auth/tokens.ts'
 import { type AccessTokenVerifier, createVerifier } from '#shared/auth/verifier.ts'
-import type { EmbeddedDeps } from '#shared/runtime/embedded-functions.ts'
 
 /** Tokens for tests: a fresh Ed25519 key per call, and the verifier that trusts it. */
 export const TEST_ISSUER = 'https://auth.tenantry.test'
 export const TEST_AUDIENCE = 'tenantry-api'
 
 export interface TestAuth {
+  /** The private key, as AUTH_SIGNING_KEY holds it (for an auth function built in a test). */
+  signingKeyPem: string
   keys: KeySet
   verifier: AccessTokenVerifier
   /** A bearer header value for a guest user. */
@@ -37,6 +38,7 @@ export async function createTestAuth(): Promise<TestAuth> {
     return `Bearer ${token}`
   }
   return {
+    signingKeyPem: pem,
     keys,
     verifier,
     bearer: (user) => issue({ kind: 'user', userId: user.id, handle: user.handle }),
@@ -64,24 +66,4 @@ export function useJwksServer(keys: () => KeySet): () => string {
     () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
   )
   return () => url
-}
-
-/**
- * What every function's app needs when a test builds them all in one process (the route
- * matrices): the test key set, its verifier, issuer and audience, a random cursor
- * secret, no metrics; the database, configs, limiter and logger are the test's.
- */
-export function embeddedTestDeps(
-  auth: TestAuth,
-  parts: Pick<EmbeddedDeps, 'db' | 'config' | 'limiter' | 'log'>,
-): EmbeddedDeps {
-  return {
-    ...parts,
-    verifier: auth.verifier,
-    metrics: undefined as never,
-    keys: auth.keys,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    cursorSecret: randomBytes(32),
-  }
 }

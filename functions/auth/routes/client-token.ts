@@ -1,10 +1,6 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import { jsonBody } from '#shared/http/input.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { AuthDeps } from '../deps.ts'
+import { route } from '../deps.ts'
 import { accessToken, ClientTokenResponseSchema, NO_STORE } from '../lib/token-response.ts'
 
 const Body = v.object({
@@ -25,7 +21,15 @@ const Body = v.object({
   ),
 })
 
-export const clientTokenSpec: RouteSpec = {
+/**
+ * POST /v1/auth/token — the client-credentials grant, JSON in and out like every route
+ * (API.md); form-encoded bodies are 415. Wrong secret or unknown client: the same 401
+ * UNAUTHENTICATED (with WWW-Authenticate, as API.md's auth rule says) in the same time.
+ * Scopes are checked only after the credentials, so nobody learns a client's scopes
+ * without its secret; asking for one the client may not have → 403 FORBIDDEN (API.md
+ * "missing scope → 403"), not a silently narrowed grant.
+ */
+export const clientToken = route({
   method: 'post',
   path: '/v1/auth/token',
   summary: 'Client credentials: a machine token with scopes',
@@ -38,19 +42,7 @@ export const clientTokenSpec: RouteSpec = {
     schema: ClientTokenResponseSchema,
   },
   errors: ['UNAUTHENTICATED', 'FORBIDDEN'],
-}
-
-/**
- * POST /v1/auth/token — the client-credentials grant, JSON in and out like every route
- * (API.md); form-encoded bodies are 415. Wrong secret or unknown client: the same 401
- * UNAUTHENTICATED (with WWW-Authenticate, as API.md's auth rule says) in the same time.
- * Scopes are checked only after the credentials, so nobody learns a client's scopes
- * without its secret; asking for one the client may not have → 403 FORBIDDEN (API.md
- * "missing scope → 403"), not a silently narrowed grant.
- */
-export function registerClientToken(app: Hono<AppEnv>, deps: AuthDeps): void {
-  app.post('/v1/auth/token', async (c) => {
-    const body = await jsonBody(c, Body)
+  async handler(c, deps, { body }) {
     const allowed = deps.clients.authenticate(body.client_id, body.client_secret)
     if (allowed === undefined) {
       throw new ApiError('UNAUTHENTICATED', {
@@ -78,5 +70,5 @@ export function registerClientToken(app: Hono<AppEnv>, deps: AuthDeps): void {
       200,
       NO_STORE,
     )
-  })
-}
+  },
+})

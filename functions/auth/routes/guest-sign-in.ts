@@ -1,9 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto'
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { AuthDeps } from '../deps.ts'
+import { rateLimit } from '#shared/http/rate-limit.ts'
+import { route } from '../deps.ts'
+import { clientAddress } from '../lib/client-address.ts'
 import { storeRefreshToken } from '../lib/refresh-tokens.ts'
 import { UserTokenResponseSchema, userTokenResponse } from '../lib/token-response.ts'
 
@@ -14,7 +13,20 @@ export function randomHandle(): string {
 
 const ATTEMPTS = 5
 
-export const guestSignInSpec: RouteSpec = {
+/**
+ * POST /v1/auth/guest — no body (one sent is ignored: nothing a client says ends up in
+ * the user, so there is nothing to mass-assign). Creates a guest with a random handle and
+ * no personal data, and starts a refresh-token family. Rate-limited per client address
+ * (`use`).
+ *
+ * It runs as the new user (withUser with a fresh id: users_insert and refresh_tokens_own
+ * allow exactly that), not asSystem: creating a guest needs no cross-tenant access.
+ *
+ * Idempotency-Key is not honoured here: keys are scoped to the caller and a guest
+ * sign-in has none. Scoping by client address would replay one guest's tokens to
+ * everyone behind the same NAT; so every call creates a new guest.
+ */
+export const guestSignIn = route({
   method: 'post',
   path: '/v1/auth/guest',
   summary: 'Sign in as a new guest (no body; rate-limited per client address)',
@@ -26,24 +38,20 @@ export const guestSignInSpec: RouteSpec = {
     schema: UserTokenResponseSchema,
   },
   errors: ['RATE_LIMITED', 'PAYLOAD_TOO_LARGE'],
-}
-
-/**
- * POST /v1/auth/guest — no body (one sent is ignored: nothing a client says ends up in
- * the user, so there is nothing to mass-assign). Creates a guest with a random handle and
- * no personal data, and starts a refresh-token family. Rate-limited per client address in
- * app.ts.
- *
- * It runs as the new user (withUser with a fresh id: users_insert and refresh_tokens_own
- * allow exactly that), not asSystem: creating a guest needs no cross-tenant access.
- *
- * Idempotency-Key is not honoured here: keys are scoped to the caller and a guest
- * sign-in has none. Scoping by client address would replay one guest's tokens to
- * everyone behind the same NAT; so every call creates a new guest.
- */
-export function registerGuestSignIn(app: Hono<AppEnv>, deps: AuthDeps): void {
-  const newHandle = deps.newHandle ?? randomHandle
-  app.post('/v1/auth/guest', async (c) => {
+  // The one unauthenticated route that writes: limited per client address, with the
+  // policy read per request so a config change applies at once.
+  use: (deps) => [
+    rateLimit({
+      limiter: deps.limiter,
+      policy: () => {
+        const { limit, window_seconds } = deps.config.get('ratelimits').guest_signin
+        return { name: 'guest-signin', limit, windowSeconds: window_seconds }
+      },
+      subject: (c) => `addr:${clientAddress(c, deps.trustProxy)}`,
+    }),
+  ],
+  async handler(c, deps) {
+    const newHandle = deps.newHandle ?? randomHandle
     const userId = randomUUID()
     const ttl = deps.config.get('auth').refresh_token_ttl_seconds
     const { handle, refreshToken } = await withUser(deps.db, userId, async (tx) => {
@@ -62,5 +70,5 @@ export function registerGuestSignIn(app: Hono<AppEnv>, deps: AuthDeps): void {
       }
     })
     return userTokenResponse(c, deps, { id: userId, handle }, refreshToken, 201)
-  })
-}
+  },
+})

@@ -1,8 +1,5 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
-import type { AppEnv } from '#shared/http/app-env.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { AuthDeps } from '../deps.ts'
+import { route } from '../deps.ts'
 
 const JwksSchema = v.object({
   keys: v.array(
@@ -18,7 +15,13 @@ const JwksSchema = v.object({
   ),
 })
 
-export const jwksSpec: RouteSpec = {
+/**
+ * GET /.well-known/jwks.json — the public keys (active and still-published ones), each
+ * with kid, alg and use: "sig"; never a private member (KeySet.publicJwks builds them
+ * from public members only). Cacheable for five minutes: a new key is published well
+ * before it signs (DESIGN.md §3), and verifiers refetch on an unknown kid anyway.
+ */
+export const jwks = route({
   method: 'get',
   path: '/.well-known/jwks.json',
   summary: 'The public keys access tokens are signed with (RFC 7517)',
@@ -26,16 +29,6 @@ export const jwksSpec: RouteSpec = {
   auth: 'none',
   response: { status: 200, description: 'The JWK set, public members only', schema: JwksSchema },
   errors: [],
-}
-
-/**
- * GET /.well-known/jwks.json — the public keys (active and still-published ones), each
- * with kid, alg and use: "sig"; never a private member (KeySet.publicJwks builds them
- * from public members only). Cacheable for five minutes: a new key is published well
- * before it signs (DESIGN.md §3), and verifiers refetch on an unknown kid anyway.
- */
-export function registerJwks(app: Hono<AppEnv>, deps: AuthDeps): void {
-  app.get('/.well-known/jwks.json', (c) =>
+  handler: (c, deps) =>
     c.json(deps.keys.publicJwks(), 200, { 'Cache-Control': 'public, max-age=300' }),
-  )
-}
+})

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { Tx } from '#shared/db/tenant.ts'
-import { ApiError } from '#shared/http/errors.ts'
+import { type Role, RoleSchema } from '#shared/http/org-access.ts'
 
 /** An org as the API shows it: the same shape on create, read, list and rename. */
 export interface Org {
@@ -11,37 +11,30 @@ export interface Org {
   created_at: string
 }
 
-export type Role = 'owner' | 'admin' | 'member'
-const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 }
+const Timestamp = v.pipe(v.string(), v.isoTimestamp())
+export const Id = v.pipe(v.string(), v.uuid())
 
-export const RoleSchema = v.picklist(['owner', 'admin', 'member'], 'must be owner, admin or member')
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** A malformed id in a path is the same 404 as an unknown one (API.md). */
-export function pathId(value: string, notFound: 'ORG_NOT_FOUND' | 'MEMBER_NOT_FOUND'): string {
-  if (!UUID.test(value)) throw new ApiError(notFound)
-  return value.toLowerCase()
-}
-
-/**
- * The caller's role in an org, or ORG_NOT_FOUND when they are not a member (not 403:
- * an org of someone else does not exist for them). Runs inside withUser, so RLS limits
- * it to the caller's own memberships anyway.
- */
-export async function orgRole(tx: Tx, orgId: string, userId: string): Promise<Role> {
-  const [row] = await tx<{ role: Role }[]>`
-    select role from memberships where org_id = ${orgId} and user_id = ${userId}`
-  if (!row) throw new ApiError('ORG_NOT_FOUND')
-  return row.role
-}
-
-/** 403 FORBIDDEN unless `role` is at least `needed` (owner > admin > member). */
-export function requireRole(role: Role, needed: Role): void {
-  if (RANK[role] < RANK[needed]) {
-    throw new ApiError('FORBIDDEN', { detail: `This needs the ${needed} role in the org.` })
-  }
-}
+/** The response shapes, for the OpenAPI document and the route matrices. */
+export const OrgSchema = v.object({
+  id: Id,
+  name: v.string(),
+  status: v.picklist(['pending', 'committed', 'failed']),
+  role: RoleSchema,
+  created_at: Timestamp,
+})
+export const MemberSchema = v.object({
+  user_id: Id,
+  handle: v.string(),
+  role: RoleSchema,
+  joined_at: Timestamp,
+})
+export const InviteSchema = v.object({
+  code: v.string(),
+  role: v.picklist(['admin', 'member']),
+  expires_at: Timestamp,
+})
+export const page = <S extends v.GenericSchema>(item: S) =>
+  v.object({ items: v.array(item), next_cursor: v.nullable(v.string()) })
 
 /**
  * Serialises every change that can remove an owner from one org (role changes, member

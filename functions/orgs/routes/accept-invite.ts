@@ -1,11 +1,11 @@
-import type { Hono } from 'hono'
+import * as v from 'valibot'
 import { asSystem } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import type { OrgsDeps } from '../deps.ts'
+import { type Role, RoleSchema } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
 import { hashInviteCode, isInviteCode } from '../lib/invite-code.ts'
-import type { Role } from '../lib/org.ts'
+import { Id } from '../lib/org.ts'
 
 /**
  * POST /v1/invites/{code}/accept — any user. asSystem because the invitee is not yet a
@@ -15,8 +15,20 @@ import type { Role } from '../lib/org.ts'
  * checked, so of two acceptances the second waits, then sees `used_at` and gets 410.
  * An existing member gets 409 and the invite stays unused, for whom it was meant.
  */
-export function registerAcceptInvite(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.post('/v1/invites/:code/accept', async (c) => {
+export const acceptInvite = route({
+  method: 'post',
+  path: '/v1/invites/:code/accept',
+  summary: 'Join an org with an invite code',
+  tag: 'orgs',
+  auth: 'user',
+  idempotent: true,
+  response: {
+    status: 200,
+    description: 'The membership',
+    schema: v.object({ org_id: Id, role: RoleSchema }),
+  },
+  errors: ['INVITE_NOT_FOUND', 'INVITE_EXPIRED', 'ALREADY_MEMBER'],
+  async handler(c, deps) {
     const user = currentUser(c)
     const code = c.req.param('code')
     if (!isInviteCode(code)) throw new ApiError('INVITE_NOT_FOUND')
@@ -39,5 +51,5 @@ export function registerAcceptInvite(app: Hono<AppEnv>, deps: OrgsDeps): void {
       return { org_id: invite.org_id, role: invite.role }
     })
     return c.json(accepted)
-  })
-}
+  },
+})

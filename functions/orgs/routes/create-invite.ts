@@ -1,15 +1,13 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
-import { jsonBody } from '#shared/http/input.ts'
-import type { OrgsDeps } from '../deps.ts'
+import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
 import { hashInviteCode, newInviteCode } from '../lib/invite-code.ts'
-import { orgRole, pathId, requireRole } from '../lib/org.ts'
+import { InviteSchema } from '../lib/org.ts'
 
 // `{ role? }`, and no body at all means the defaults. An invite can never make an owner.
-export const Body = v.optional(
+const Body = v.optional(
   v.object({
     role: v.optional(v.picklist(['member', 'admin'], 'must be member or admin'), 'member'),
   }),
@@ -22,11 +20,19 @@ const LIFETIME = '7 days'
  * POST /v1/orgs/{orgId}/invites — admins. The code is in this response only; the
  * database keeps its hash. Single use, expires after 7 days.
  */
-export function registerCreateInvite(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.post('/v1/orgs/:orgId/invites', async (c) => {
+export const createInvite = route({
+  method: 'post',
+  path: '/v1/orgs/:orgId/invites',
+  summary: 'Create a single-use invite valid for 7 days (admins)',
+  tag: 'orgs',
+  auth: 'user',
+  body: Body,
+  idempotent: true,
+  response: { status: 201, description: 'The invite code (shown once)', schema: InviteSchema },
+  errors: ['ORG_NOT_FOUND'],
+  async handler(c, deps, { body }) {
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
-    const body = await jsonBody(c, Body)
     const role = body.role ?? 'member'
     const code = newInviteCode()
     const expiresAt = await withUser(deps.db, user.userId, async (tx) => {
@@ -39,5 +45,5 @@ export function registerCreateInvite(app: Hono<AppEnv>, deps: OrgsDeps): void {
       return (row as { expires_at: string }).expires_at
     })
     return c.json({ code, role, expires_at: expiresAt }, 201)
-  })
-}
+  },
+})

@@ -1,14 +1,12 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
-import { jsonBody } from '#shared/http/input.ts'
 import { EntityName } from '#shared/http/names.ts'
-import type { OrgsDeps } from '../deps.ts'
+import { route } from '../deps.ts'
+import { OrgSchema } from '../lib/org.ts'
 import { createOrgSaga } from '../lib/saga.ts'
 
 // Only the name; status, id, created_by and the like in the body are dropped.
-export const Body = v.object({ name: EntityName })
+const Body = v.object({ name: EntityName })
 
 /**
  * POST /v1/orgs — any user; the caller becomes the owner. The creation saga decides the
@@ -17,10 +15,19 @@ export const Body = v.object({ name: EntityName })
  * "read failed" rather than name an error; with an Idempotency-Key, a retry replays
  * that answer instead of running the saga a second time.
  */
-export function registerCreateOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.post('/v1/orgs', async (c) => {
+export const createOrg = route({
+  method: 'post',
+  path: '/v1/orgs',
+  summary:
+    'Create an org; the caller is its owner (a saga: status committed, or failed and compensated)',
+  tag: 'orgs',
+  auth: 'user',
+  body: Body,
+  idempotent: true,
+  response: { status: 201, description: 'The org', schema: OrgSchema },
+  errors: [],
+  async handler(c, deps, { body }) {
     const user = currentUser(c)
-    const body = await jsonBody(c, Body)
     const org = await createOrgSaga(
       {
         db: deps.db,
@@ -32,5 +39,5 @@ export function registerCreateOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
       body.name,
     )
     return c.json(org, 201, { Location: `/v1/orgs/${org.id}` })
-  })
-}
+  },
+})

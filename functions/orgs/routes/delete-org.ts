@@ -1,10 +1,8 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import type { OrgsDeps } from '../deps.ts'
-import { orgRole, pathId, requireRole } from '../lib/org.ts'
+import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
 
 /**
  * DELETE /v1/orgs/{orgId} — owners. Projects, chats, memberships and invites go with it
@@ -12,8 +10,15 @@ import { orgRole, pathId, requireRole } from '../lib/org.ts'
  * commits: if that fails the delete rolls back and the caller gets 503 and may retry
  * (deprovisioning is idempotent), so no org is left without its cleanup having run.
  */
-export function registerDeleteOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.delete('/v1/orgs/:orgId', async (c) => {
+export const deleteOrg = route({
+  method: 'delete',
+  path: '/v1/orgs/:orgId',
+  summary: 'Delete an org with its projects and chats (owners)',
+  tag: 'orgs',
+  auth: 'user',
+  response: { status: 204, description: 'Deleted' },
+  errors: ['ORG_NOT_FOUND', 'UNAVAILABLE'],
+  async handler(c, deps) {
     const user = currentUser(c)
     const id = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     await withUser(deps.db, user.userId, async (tx) => {
@@ -30,5 +35,5 @@ export function registerDeleteOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
       }
     })
     return c.body(null, 204)
-  })
-}
+  },
+})

@@ -1,14 +1,20 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import type { OrgsDeps } from '../deps.ts'
-import { type Org, pathId } from '../lib/org.ts'
+import { pathId } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { type Org, OrgSchema } from '../lib/org.ts'
 
 /** GET /v1/orgs/{orgId} — members; anyone else gets the same 404 as for a random id. */
-export function registerGetOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.get('/v1/orgs/:orgId', async (c) => {
+export const getOrg = route({
+  method: 'get',
+  path: '/v1/orgs/:orgId',
+  summary: 'Read an org (members)',
+  tag: 'orgs',
+  auth: 'user',
+  response: { status: 200, description: 'The org', schema: OrgSchema },
+  errors: ['ORG_NOT_FOUND'],
+  async handler(c, deps) {
     const user = currentUser(c)
     const id = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     // One statement returned unawaited: the whole scoped read is one round trip.
@@ -22,5 +28,5 @@ export function registerGetOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
     )
     if (!org) throw new ApiError('ORG_NOT_FOUND')
     return c.json(org)
-  })
-}
+  },
+})

@@ -1,10 +1,9 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
-import { pageRequest, toPage } from '#shared/http/pagination.ts'
-import type { OrgsDeps } from '../deps.ts'
-import { orgRole, pathId, type Role } from '../lib/org.ts'
+import { orgRole, pathId, type Role } from '#shared/http/org-access.ts'
+import { PageQuery, pageRequest, toPage } from '#shared/http/pagination.ts'
+import { route } from '../deps.ts'
+import { MemberSchema, page } from '../lib/org.ts'
 
 interface Member {
   user_id: string
@@ -15,8 +14,16 @@ interface Member {
 type Position = [joinedAt: string, userId: string]
 
 /** GET /v1/orgs/{orgId}/members — members; in joining order, keyset-paginated. */
-export function registerListMembers(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.get('/v1/orgs/:orgId/members', async (c) => {
+export const listMembers = route({
+  method: 'get',
+  path: '/v1/orgs/:orgId/members',
+  summary: 'List the members of an org (members)',
+  tag: 'orgs',
+  auth: 'user',
+  query: PageQuery,
+  response: { status: 200, description: 'A page of members', schema: page(MemberSchema) },
+  errors: ['ORG_NOT_FOUND', 'INVALID_CURSOR'],
+  async handler(c, deps) {
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const { limit, after } = pageRequest<Position>(c.req.query(), deps.cursorSecret)
@@ -31,5 +38,5 @@ export function registerListMembers(app: Hono<AppEnv>, deps: OrgsDeps): void {
          limit ${limit + 1}`
     })
     return c.json(toPage(rows, limit, (m): Position => [m.joined_at, m.user_id], deps.cursorSecret))
-  })
-}
+  },
+})

@@ -1,16 +1,23 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
-import { pageRequest, toPage } from '#shared/http/pagination.ts'
-import type { OrgsDeps } from '../deps.ts'
+import { PageQuery, pageRequest, toPage } from '#shared/http/pagination.ts'
+import { route } from '../deps.ts'
 import type { Org } from '../lib/org.ts'
+import { OrgSchema, page } from '../lib/org.ts'
 
 type Position = [createdAt: string, id: string]
 
 /** GET /v1/orgs — the caller's orgs with the caller's role; oldest first, keyset-paginated. */
-export function registerListOrgs(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.get('/v1/orgs', async (c) => {
+export const listOrgs = route({
+  method: 'get',
+  path: '/v1/orgs',
+  summary: "The caller's orgs, each with the caller's role",
+  tag: 'orgs',
+  auth: 'user',
+  query: PageQuery,
+  response: { status: 200, description: 'A page of orgs', schema: page(OrgSchema) },
+  errors: ['INVALID_CURSOR'],
+  async handler(c, deps) {
     const user = currentUser(c)
     const { limit, after } = pageRequest<Position>(c.req.query(), deps.cursorSecret)
     const rows = await withUser(
@@ -25,5 +32,5 @@ export function registerListOrgs(app: Hono<AppEnv>, deps: OrgsDeps): void {
        limit ${limit + 1}`,
     )
     return c.json(toPage(rows, limit, (o): Position => [o.created_at, o.id], deps.cursorSecret))
-  })
-}
+  },
+})

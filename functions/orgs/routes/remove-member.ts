@@ -1,10 +1,9 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import type { OrgsDeps } from '../deps.ts'
-import { lockOwners, orgRole, ownerCount, pathId, type Role, requireRole } from '../lib/org.ts'
+import { orgRole, pathId, type Role, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { lockOwners, ownerCount } from '../lib/org.ts'
 
 /**
  * DELETE /v1/orgs/{orgId}/members/{userId} — admins remove members, anyone may leave.
@@ -12,8 +11,15 @@ import { lockOwners, orgRole, ownerCount, pathId, type Role, requireRole } from 
  * admin may not remove an owner (403): admins rank below owners, and removing one
  * would let an admin strip the org of its owners down to one.
  */
-export function registerRemoveMember(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.delete('/v1/orgs/:orgId/members/:userId', async (c) => {
+export const removeMember = route({
+  method: 'delete',
+  path: '/v1/orgs/:orgId/members/:userId',
+  summary: 'Remove a member (admins), or leave the org',
+  tag: 'orgs',
+  auth: 'user',
+  response: { status: 204, description: 'Removed' },
+  errors: ['ORG_NOT_FOUND', 'MEMBER_NOT_FOUND', 'LAST_OWNER'],
+  async handler(c, deps) {
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const targetParam = c.req.param('userId')
@@ -33,5 +39,5 @@ export function registerRemoveMember(app: Hono<AppEnv>, deps: OrgsDeps): void {
       await tx`delete from memberships where org_id = ${orgId} and user_id = ${target}`
     })
     return c.body(null, 204)
-  })
-}
+  },
+})

@@ -1,31 +1,28 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import { jsonBody } from '#shared/http/input.ts'
-import type { OrgsDeps } from '../deps.ts'
-import {
-  lockOwners,
-  orgRole,
-  ownerCount,
-  pathId,
-  type Role,
-  RoleSchema,
-  requireRole,
-} from '../lib/org.ts'
+import { orgRole, pathId, type Role, RoleSchema, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { lockOwners, MemberSchema, ownerCount } from '../lib/org.ts'
 
 // Only the role; user_id, org_id, joined_at in the body are dropped.
-export const Body = v.object({ role: RoleSchema })
+const Body = v.object({ role: RoleSchema })
 
 /** PATCH /v1/orgs/{orgId}/members/{userId} — owners change roles; never the last owner's. */
-export function registerUpdateMember(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.patch('/v1/orgs/:orgId/members/:userId', async (c) => {
+export const updateMember = route({
+  method: 'patch',
+  path: '/v1/orgs/:orgId/members/:userId',
+  summary: "Change a member's role (owners)",
+  tag: 'orgs',
+  auth: 'user',
+  body: Body,
+  response: { status: 200, description: 'The membership', schema: MemberSchema },
+  errors: ['ORG_NOT_FOUND', 'MEMBER_NOT_FOUND', 'LAST_OWNER'],
+  async handler(c, deps, { body }) {
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const targetParam = c.req.param('userId')
-    const body = await jsonBody(c, Body)
     const member = await withUser(deps.db, user.userId, async (tx) => {
       // The lock comes first, so the caller's own role is read after any concurrent
       // demotion of them has committed.
@@ -48,5 +45,5 @@ export function registerUpdateMember(app: Hono<AppEnv>, deps: OrgsDeps): void {
       return row
     })
     return c.json(member)
-  })
-}
+  },
+})

@@ -1,22 +1,27 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
-import { jsonBody } from '#shared/http/input.ts'
 import { EntityName } from '#shared/http/names.ts'
-import type { OrgsDeps } from '../deps.ts'
-import { type Org, orgRole, pathId, requireRole } from '../lib/org.ts'
+import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { type Org, OrgSchema } from '../lib/org.ts'
 
 // Only the name can change; status, id, created_by in the body are dropped, never written.
-export const Body = v.object({ name: EntityName })
+const Body = v.object({ name: EntityName })
 
 /** PATCH /v1/orgs/{orgId} — admins rename the org. */
-export function registerUpdateOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
-  app.patch('/v1/orgs/:orgId', async (c) => {
+export const updateOrg = route({
+  method: 'patch',
+  path: '/v1/orgs/:orgId',
+  summary: 'Rename an org (admins)',
+  tag: 'orgs',
+  auth: 'user',
+  body: Body,
+  response: { status: 200, description: 'The org', schema: OrgSchema },
+  errors: ['ORG_NOT_FOUND'],
+  async handler(c, deps, { body }) {
     const user = currentUser(c)
     const id = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
-    const body = await jsonBody(c, Body)
     const org = await withUser(deps.db, user.userId, async (tx) => {
       const role = await orgRole(tx, id, user.userId)
       requireRole(role, 'admin')
@@ -26,5 +31,5 @@ export function registerUpdateOrg(app: Hono<AppEnv>, deps: OrgsDeps): void {
       return { ...(row as Omit<Org, 'role'>), role }
     })
     return c.json(org)
-  })
-}
+  },
+})

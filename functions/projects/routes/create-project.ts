@@ -1,29 +1,19 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import { jsonBody } from '#shared/http/input.ts'
 import { EntityName } from '#shared/http/names.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { ProjectsDeps } from '../deps.ts'
-import {
-  nameTaken,
-  orgRole,
-  type Project,
-  ProjectDescription,
-  ProjectSchema,
-  pathId,
-  requireAdmin,
-} from '../lib/project.ts'
+import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { nameTaken, type Project, ProjectDescription, ProjectSchema } from '../lib/project.ts'
 
 const Body = v.object({
   name: EntityName,
   description: v.optional(ProjectDescription, ''),
 })
 
-export const createProjectSpec: RouteSpec = {
+/** POST /v1/orgs/{orgId}/projects — admins; the org's quota comes from the projects config. */
+export const createProject = route({
   method: 'post',
   path: '/v1/orgs/:orgId/projects',
   summary: 'Create a project in an org (admins)',
@@ -33,17 +23,12 @@ export const createProjectSpec: RouteSpec = {
   idempotent: true,
   response: { status: 201, description: 'The project', schema: ProjectSchema },
   errors: ['ORG_NOT_FOUND', 'PROJECT_NAME_TAKEN', 'PROJECT_LIMIT_REACHED'],
-}
-
-/** POST /v1/orgs/{orgId}/projects — admins; the org's quota comes from the projects config. */
-export function registerCreateProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {
-  app.post('/v1/orgs/:orgId/projects', async (c) => {
+  async handler(c, deps, { body }) {
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
-    const body = await jsonBody(c, Body)
     const quota = deps.config.get('projects').max_projects_per_org
     const project = await withUser(deps.db, user.userId, async (tx) => {
-      requireAdmin(await orgRole(tx, orgId, user.userId))
+      requireRole(await orgRole(tx, orgId, user.userId), 'admin')
       // One creator at a time per org, so two concurrent creates cannot both pass the quota.
       await tx`select pg_advisory_xact_lock(hashtextextended(${`projects:${orgId}`}, 0))`
       const [count] = await tx<{ n: number }[]>`
@@ -60,5 +45,5 @@ export function registerCreateProject(app: Hono<AppEnv>, deps: ProjectsDeps): vo
       return row as Project
     })
     return c.json(project, 201, { Location: `/v1/projects/${project.id}` })
-  })
-}
+  },
+})

@@ -1,13 +1,12 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { ProjectsDeps } from '../deps.ts'
-import { type Project, ProjectSchema, pathId } from '../lib/project.ts'
+import { pathId } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { type Project, ProjectSchema } from '../lib/project.ts'
 
-export const getProjectSpec: RouteSpec = {
+/** GET /v1/projects/{projectId} — members of its org; anyone else gets the same 404. */
+export const getProject = route({
   method: 'get',
   path: '/v1/projects/:projectId',
   summary: 'Read a project (members of its org)',
@@ -15,11 +14,7 @@ export const getProjectSpec: RouteSpec = {
   auth: 'user',
   response: { status: 200, description: 'The project', schema: ProjectSchema },
   errors: ['PROJECT_NOT_FOUND'],
-}
-
-/** GET /v1/projects/{projectId} — members of its org; anyone else gets the same 404. */
-export function registerGetProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {
-  app.get('/v1/projects/:projectId', async (c) => {
+  async handler(c, deps) {
     const user = currentUser(c)
     const id = pathId(c.req.param('projectId'), 'PROJECT_NOT_FOUND')
     // One statement returned unawaited: the whole scoped read is one round trip.
@@ -31,5 +26,5 @@ export function registerGetProject(app: Hono<AppEnv>, deps: ProjectsDeps): void 
     )
     if (!project) throw new ApiError('PROJECT_NOT_FOUND')
     return c.json(project)
-  })
-}
+  },
+})

@@ -1,15 +1,14 @@
-import type { Hono } from 'hono'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
+import { orgRole, pathId } from '#shared/http/org-access.ts'
 import { PageQuery, pageRequest, toPage } from '#shared/http/pagination.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { ProjectsDeps } from '../deps.ts'
-import { orgRole, type Project, ProjectListSchema, pathId } from '../lib/project.ts'
+import { route } from '../deps.ts'
+import { type Project, ProjectListSchema } from '../lib/project.ts'
 
 type Position = [createdAt: string, id: string]
 
-export const listProjectsSpec: RouteSpec = {
+/** GET /v1/orgs/{orgId}/projects — members; oldest first, keyset-paginated. */
+export const listProjects = route({
   method: 'get',
   path: '/v1/orgs/:orgId/projects',
   summary: 'List the projects of an org (members)',
@@ -18,11 +17,7 @@ export const listProjectsSpec: RouteSpec = {
   query: PageQuery,
   response: { status: 200, description: 'A page of projects', schema: ProjectListSchema },
   errors: ['ORG_NOT_FOUND', 'INVALID_CURSOR'],
-}
-
-/** GET /v1/orgs/{orgId}/projects — members; oldest first, keyset-paginated. */
-export function registerListProjects(app: Hono<AppEnv>, deps: ProjectsDeps): void {
-  app.get('/v1/orgs/:orgId/projects', async (c) => {
+  async handler(c, deps) {
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const { limit, after } = pageRequest<Position>(c.req.query(), deps.cursorSecret)
@@ -36,5 +31,5 @@ export function registerListProjects(app: Hono<AppEnv>, deps: ProjectsDeps): voi
          limit ${limit + 1}`
     })
     return c.json(toPage(rows, limit, (p): Position => [p.created_at, p.id], deps.cursorSecret))
-  })
-}
+  },
+})

@@ -1,22 +1,11 @@
-import type { Hono } from 'hono'
 import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
-import type { AppEnv } from '#shared/http/app-env.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
-import { jsonBody } from '#shared/http/input.ts'
 import { EntityName } from '#shared/http/names.ts'
-import type { RouteSpec } from '#shared/http/route-spec.ts'
-import type { ProjectsDeps } from '../deps.ts'
-import {
-  nameTaken,
-  orgRole,
-  type Project,
-  ProjectDescription,
-  ProjectSchema,
-  pathId,
-  requireAdmin,
-} from '../lib/project.ts'
+import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
+import { route } from '../deps.ts'
+import { nameTaken, type Project, ProjectDescription, ProjectSchema } from '../lib/project.ts'
 
 // Only these two fields can change; anything else in the body (id, org_id, created_at)
 // is dropped by the schema, never written.
@@ -25,7 +14,8 @@ const Body = v.object({
   description: v.optional(ProjectDescription),
 })
 
-export const updateProjectSpec: RouteSpec = {
+/** PATCH /v1/projects/{projectId} — admins of its org. */
+export const updateProject = route({
   method: 'patch',
   path: '/v1/projects/:projectId',
   summary: 'Rename a project or change its description (admins)',
@@ -34,18 +24,13 @@ export const updateProjectSpec: RouteSpec = {
   body: Body,
   response: { status: 200, description: 'The project', schema: ProjectSchema },
   errors: ['PROJECT_NOT_FOUND', 'PROJECT_NAME_TAKEN'],
-}
-
-/** PATCH /v1/projects/{projectId} — admins of its org. */
-export function registerUpdateProject(app: Hono<AppEnv>, deps: ProjectsDeps): void {
-  app.patch('/v1/projects/:projectId', async (c) => {
+  async handler(c, deps, { body }) {
     const user = currentUser(c)
     const id = pathId(c.req.param('projectId'), 'PROJECT_NOT_FOUND')
-    const body = await jsonBody(c, Body)
     const project = await withUser(deps.db, user.userId, async (tx) => {
       const [current] = await tx<{ org_id: string }[]>`select org_id from projects where id = ${id}`
       if (!current) throw new ApiError('PROJECT_NOT_FOUND')
-      requireAdmin(await orgRole(tx, current.org_id, user.userId))
+      requireRole(await orgRole(tx, current.org_id, user.userId), 'admin')
       const [row] = await tx<Project[]>`
         update projects
            set name = coalesce(${body.name ?? null}, name),
@@ -55,5 +40,5 @@ export function registerUpdateProject(app: Hono<AppEnv>, deps: ProjectsDeps): vo
       return row as Project
     })
     return c.json(project)
-  })
-}
+  },
+})

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import type { AppEnv } from '#shared/http/app-env.ts'
-import { ApiError } from '#shared/http/errors.ts'
-import type { Policy, RateLimiter } from './limiter.ts'
+import type { Policy, RateLimiter } from '#shared/ratelimit/limiter.ts'
+import type { AppEnv } from './app-env.ts'
+import { ApiError } from './errors.ts'
 
 export interface RateLimitOptions {
   limiter: RateLimiter

@@ -21,7 +21,7 @@ afterAll(async () => {
 async function start(
   port: number,
 ): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
-  const child = spawn(process.execPath, ['shared/runtime/start-embedded.ts'], {
+  const child = spawn(process.execPath, ['platform/embedded/start.ts'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
