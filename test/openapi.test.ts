@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { FUNCTIONS } from '#platform/functions.ts'
 import { apiDocumentYaml } from '#platform/openapi.ts'
@@ -12,6 +13,19 @@ describe('OpenAPI document', () => {
     expect(committed, 'run `npm run openapi` and commit docs/api/openapi.yaml').toBe(
       apiDocumentYaml(),
     )
+  })
+
+  it('gives every route with a body an example that its body schema accepts', () => {
+    const withBody = FUNCTIONS.flatMap((fn) => fn.routes).filter((route) => route.body)
+    expect(withBody.length).toBeGreaterThan(5)
+    for (const route of withBody) {
+      const label = `${route.method.toUpperCase()} ${route.path}`
+      expect(route.example, label).toBeDefined()
+      expect(
+        v.safeParse(route.body as v.GenericSchema, route.example).issues,
+        label,
+      ).toBeUndefined()
+    }
   })
 
   it.each(FUNCTIONS.map((fn) => [fn.name, fn] as const))(

@@ -52,6 +52,12 @@ import { startEmbeddedPostgres } from './postgres.ts'
 
 const Env = v.object({
   PORT: PORT_ENTRY,
+  // Loopback by default: the embedded default is for the machine it runs on. HOST=0.0.0.0
+  // (or an address) serves other machines too.
+  HOST: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an address or a host name')),
+    '127.0.0.1',
+  ),
   DATABASE_URL: v.optional(
     v.pipe(v.string(), v.regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')),
   ),
@@ -66,6 +72,7 @@ const AUDIENCE = 'tenantry-api'
 
 const env = loadEnv(Env)
 const log = createLogger('tenantry', { level: env.LOG_LEVEL })
+const shownHost = env.HOST === '127.0.0.1' || env.HOST === '0.0.0.0' ? 'localhost' : env.HOST
 const lastResort = installLastResort(log)
 const dataDir = resolve(env.DATA_DIR)
 await mkdir(dataDir, { recursive: true, mode: 0o700 })
@@ -116,7 +123,7 @@ for (const fn of FUNCTIONS) {
     metrics,
     env: fnEnv,
     keys,
-    corsOrigins: [],
+    corsOrigins: fnEnv.CORS_ALLOWED_ORIGINS,
   })
   prepared.set(fn, deps)
   apps.set(fn.name, fn.build(deps))
@@ -140,6 +147,7 @@ const served = await serve(
   },
   {
     port: env.PORT,
+    hostname: env.HOST,
     log,
     readiness,
     onShutdown: async () => {
@@ -153,12 +161,13 @@ const served = await serve(
 lastResort.serving(served)
 log.info(
   {
-    url: `http://localhost:${served.port}`,
+    url: `http://${shownHost}:${served.port}`,
+    listening_on: env.HOST,
     functions: [...apps.keys()],
     database: embedded ? `embedded (${dataDir})` : 'DATABASE_URL',
     redis: redis ? 'REDIS_URL' : 'in-process',
   },
-  `Tenantry API on http://localhost:${served.port}, reference at http://localhost:${served.port}/docs`,
+  `Tenantry API on http://${shownHost}:${served.port}, reference at http://${shownHost}:${served.port}/docs`,
 )
 // Log lines go out in batches; the one a person waits for goes out now.
 log.flush()

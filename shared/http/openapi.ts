@@ -66,7 +66,12 @@ export function openApiDocument(
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: schemaOf(spec.body) } },
+              content: {
+                'application/json': {
+                  schema: schemaOf(spec.body),
+                  ...(spec.example === undefined ? {} : { example: spec.example }),
+                },
+              },
             },
           }
         : {}),

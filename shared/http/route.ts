@@ -24,6 +24,8 @@ export interface RouteSpec {
   auth: RouteAuth
   /** The JSON body's schema: validated before the handler runs (400 on failure). */
   body?: v.GenericSchema
+  /** A valid body, shown in the OpenAPI document and sent by the route matrices. */
+  example?: unknown
   query?: v.GenericSchema
   /** Accepts Idempotency-Key (POST routes that create something). */
   idempotent?: boolean

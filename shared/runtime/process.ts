@@ -6,6 +6,7 @@ import type { KeySet } from '#shared/auth/keys.ts'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
 import type { ConfigCache } from '#shared/config/cache.ts'
 import type { ConfigService } from '#shared/config/schemas.ts'
+import { parseCorsOrigins } from '#shared/http/cors.ts'
 import { LOG_LEVELS, type Logger } from '#shared/log.ts'
 import { InProcessRateLimiter, type RateLimiter } from '#shared/ratelimit/limiter.ts'
 import { FallbackRateLimiter, RedisRateLimiter } from '#shared/ratelimit/redis-limiter.ts'
@@ -30,6 +31,21 @@ export const LOG_LEVEL_ENTRY = v.optional(
   'info',
 )
 export const REDIS_URL_ENTRY = v.optional(url(/^rediss?:\/\/\S+$/, 'a redis:// URL'))
+/** Origins a browser page may call the API from, comma-separated; none by default. */
+export const CORS_ENTRY = v.optional(
+  v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return parseCorsOrigins(dataset.value)
+      } catch (error) {
+        addIssue({ message: error instanceof Error ? error.message : 'not a list of origins' })
+        return NEVER
+      }
+    }),
+  ),
+  '',
+)
 
 /** What every function reads. */
 export const COMMON_ENV = {
@@ -39,6 +55,7 @@ export const COMMON_ENV = {
   AUTH_ISSUER: v.pipe(v.string('required, the token issuer'), v.minLength(1, 'required')),
   AUTH_AUDIENCE: v.pipe(v.string('required, the token audience'), v.minLength(1, 'required')),
   LOG_LEVEL: LOG_LEVEL_ENTRY,
+  CORS_ALLOWED_ORIGINS: CORS_ENTRY,
 }
 
 /** Functions that verify tokens with the auth function's published keys (all but auth). */

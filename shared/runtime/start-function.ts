@@ -69,7 +69,7 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
     metrics,
     env,
     keys,
-    corsOrigins: [],
+    corsOrigins: env.CORS_ALLOWED_ORIGINS,
   })
   const app = definition.build(deps)
   let stopBackground: (() => Promise<void>) | undefined

@@ -36,6 +36,12 @@ export const clientToken = route({
   tag: 'auth',
   auth: 'none',
   body: Body,
+  example: {
+    grant_type: 'client_credentials',
+    client_id: 'ops',
+    client_secret: 'the client secret',
+    scope: 'config:read',
+  },
   response: {
     status: 200,
     description: 'A machine access token',

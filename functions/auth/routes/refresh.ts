@@ -26,6 +26,7 @@ export const refresh = route({
   tag: 'auth',
   auth: 'none',
   body: Body,
+  example: { refresh_token: 'rt_example' },
   response: { status: 200, description: 'A new token pair', schema: UserTokenResponseSchema },
   errors: ['REFRESH_TOKEN_INVALID'],
   async handler(c, deps, { body }) {

@@ -27,6 +27,7 @@ export const createInvite = route({
   tag: 'orgs',
   auth: 'user',
   body: Body,
+  example: { role: 'member' },
   idempotent: true,
   response: { status: 201, description: 'The invite code (shown once)', schema: InviteSchema },
   errors: ['ORG_NOT_FOUND'],

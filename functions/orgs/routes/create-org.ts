@@ -23,6 +23,7 @@ export const createOrg = route({
   tag: 'orgs',
   auth: 'user',
   body: Body,
+  example: { name: 'Acme' },
   idempotent: true,
   response: { status: 201, description: 'The org', schema: OrgSchema },
   errors: [],

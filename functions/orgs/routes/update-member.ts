@@ -17,6 +17,7 @@ export const updateMember = route({
   tag: 'orgs',
   auth: 'user',
   body: Body,
+  example: { role: 'admin' },
   response: { status: 200, description: 'The membership', schema: MemberSchema },
   errors: ['ORG_NOT_FOUND', 'MEMBER_NOT_FOUND', 'LAST_OWNER'],
   async handler(c, deps, { body }) {

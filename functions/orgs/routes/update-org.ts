@@ -17,6 +17,7 @@ export const updateOrg = route({
   tag: 'orgs',
   auth: 'user',
   body: Body,
+  example: { name: 'Acme Inc.' },
   response: { status: 200, description: 'The org', schema: OrgSchema },
   errors: ['ORG_NOT_FOUND'],
   async handler(c, deps, { body }) {

@@ -20,6 +20,7 @@ export const createProject = route({
   tag: 'projects',
   auth: 'user',
   body: Body,
+  example: { name: 'Website', description: 'The public site' },
   idempotent: true,
   response: { status: 201, description: 'The project', schema: ProjectSchema },
   errors: ['ORG_NOT_FOUND', 'PROJECT_NAME_TAKEN', 'PROJECT_LIMIT_REACHED'],

@@ -22,6 +22,7 @@ export const updateProject = route({
   tag: 'projects',
   auth: 'user',
   body: Body,
+  example: { name: 'Site' },
   response: { status: 200, description: 'The project', schema: ProjectSchema },
   errors: ['PROJECT_NOT_FOUND', 'PROJECT_NAME_TAKEN'],
   async handler(c, deps, { body }) {
