@@ -64,7 +64,10 @@ const LOADER = join(root, 'scripts/function-loader.mjs')
 
 /** One bundle per function of the list, from its main module. */
 function functionBundles(): Bundle[] {
-  return FUNCTIONS.map((fn) => ({ name: fn.name, entry: join(root, 'functions', fn.name, 'main.ts') }))
+  return FUNCTIONS.map((fn) => ({
+    name: fn.name,
+    entry: join(root, 'functions', fn.name, 'main.ts'),
+  }))
 }
 
 const COMMON = {
@@ -128,7 +131,9 @@ async function bundleMigrations({ name, entry, migrations }: Bundle): Promise<st
 async function main(): Promise<void> {
   const functions = functionBundles()
   if (functions.some((fn) => fn.name === MIGRATE)) {
-    throw new Error(`a function named ${MIGRATE} would overwrite the migration job's bundle; rename it`)
+    throw new Error(
+      `a function named ${MIGRATE} would overwrite the migration job's bundle; rename it`,
+    )
   }
   const lines = [
     await bundleMigrations({

@@ -9,13 +9,15 @@ import { recoverAbandonedSagas, startSagaRecovery } from './lib/saga-recovery.ts
 import { FakeProvisioner, sagaState } from './test-support.ts'
 
 /**
- * A process that dies mid-saga: simulated by a saga held before one of its steps (its
- * process is as good as gone for the database), then recovery runs against it.
+ * A process that dies mid-saga: simulated by a saga held before one of its steps whose
+ * lock's session is then ended (for the database its process is gone; saga-lock.ts),
+ * then recovery runs against it. The held run, released later, finds its lock lost
+ * and stops without touching the saga, as a process that lost its database would.
  */
 
 const kit = useTestKit()
 const call = kit.call
-const db = useTestDatabase()
+const db = useTestDatabase({ appPool: 8 })
 const log = createLogger('test', { level: 'silent' })
 
 /** An orgs app whose sagas stop before `step` until released. */
@@ -51,6 +53,22 @@ async function createOrgHeldBefore(step: StepName, name: string) {
   return { held, pending, orgId: held.reached[0] as string }
 }
 
+/** Ends the session holding the saga's lock, as the death of its process does. */
+async function abandon(orgId: string): Promise<void> {
+  const [saga] = await db.admin<{ id: string }[]>`select id from org_sagas where org_id = ${orgId}`
+  const [holder] = await db.admin<{ pid: number }[]>`
+    select pid from pg_locks where locktype = 'advisory' and granted
+       and objid = (hashtextextended(${`org-saga:${saga?.id}`}, 0) & 4294967295)::oid`
+  expect(holder, 'the running saga holds its lock').toBeDefined()
+  await db.admin`select pg_terminate_backend(${holder?.pid as number})`
+}
+
+/** The held run's answer once released: it lost its lock, so 503 and nothing more. */
+async function expectStopped(pending: Promise<Answer>): Promise<void> {
+  const res = await pending
+  expect([res.status, res.body.code], res.text).toEqual([503, 'UNAVAILABLE'])
+}
+
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (await check()) return
@@ -62,14 +80,15 @@ async function until(check: () => boolean | Promise<boolean>): Promise<void> {
 const state = (orgId: string) => sagaState(db.admin, orgId)
 
 describe('recovery of abandoned org sagas', () => {
-  it('compensates a saga whose process stopped after provisioning, and its late commit fails', async () => {
+  it('compensates a saga whose process died after provisioning; the stopped run does not resume', async () => {
     const { held, pending, orgId } = await createOrgHeldBefore('commit', 'Abandoned')
     expect(held.provisioner.resources.has(orgId)).toBe(true)
+    await abandon(orgId)
 
     expect(await recoverAbandonedSagas({ db: db.app, provisioner: held.provisioner, log }, 0)).toBe(
       1,
     )
-    expect(await state(orgId)).toMatchObject({
+    const expected = {
       org: 'failed',
       saga: 'failed',
       members: 0,
@@ -79,19 +98,26 @@ describe('recovery of abandoned org sagas', () => {
         'provision-tenant compensate succeeded',
         'owner-membership compensate succeeded',
       ],
-    })
+    }
+    expect(await state(orgId)).toMatchObject(expected)
     expect(held.provisioner.resources.size).toBe(0)
 
-    // The process was only slow: its commit step must not resurrect the org.
+    // The run that lost its lock must not commit the org again, nor compensate twice.
     held.release()
-    const res: Answer = await pending
-    expect(res.status, res.text).toBe(201)
-    expect(res.body.status).toBe('failed')
-    const after = await state(orgId)
-    expect(after).toMatchObject({ org: 'failed', saga: 'failed', members: 0 })
-    expect(after.steps).toContain('commit apply failed')
-    expect(after.steps).not.toContain('commit apply succeeded')
+    await expectStopped(pending)
+    expect(await state(orgId)).toMatchObject(expected)
     expect(held.provisioner.resources.size).toBe(0)
+  })
+
+  it('leaves a running saga alone, however old', async () => {
+    const { held, pending, orgId } = await createOrgHeldBefore('provision-tenant', 'Running')
+    expect(await recoverAbandonedSagas({ db: db.app, provisioner: held.provisioner, log }, 0)).toBe(
+      0,
+    )
+    expect(await state(orgId)).toMatchObject({ org: 'pending', saga: 'pending', members: 1 })
+    held.release()
+    expect((await pending).body.status).toBe('committed')
+    expect(await state(orgId)).toMatchObject({ org: 'committed', saga: 'committed', members: 1 })
   })
 
   it('leaves a saga younger than the abandonment age alone', async () => {
@@ -112,6 +138,7 @@ describe('recovery of abandoned org sagas', () => {
       call(held.app, 'POST', '/v1/orgs', { as: user, body: { name: `Racing ${n}` } }),
     )
     await until(() => held.reached.length === 3)
+    for (const orgId of held.reached) await abandon(orgId)
     const deps = { db: db.app, provisioner: held.provisioner, log }
     const counts = await Promise.all([
       recoverAbandonedSagas(deps, 0),
@@ -126,11 +153,12 @@ describe('recovery of abandoned org sagas', () => {
       ).toHaveLength(1)
     }
     held.release()
-    for (const res of await Promise.all(requests)) expect(res.body.status).toBe('failed')
+    for (const request of requests) await expectStopped(request)
   })
 
   it('sweeps as soon as it starts, and stop() waits for the sweep in progress', async () => {
     const { held, pending, orgId } = await createOrgHeldBefore('provision-tenant', 'Swept')
+    await abandon(orgId)
 
     const stop = startSagaRecovery(
       { db: db.app, provisioner: held.provisioner, log },
@@ -142,6 +170,6 @@ describe('recovery of abandoned org sagas', () => {
       await stop()
     }
     held.release()
-    expect((await pending).body.status).toBe('failed')
+    await expectStopped(pending)
   })
 })

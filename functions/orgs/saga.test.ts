@@ -166,7 +166,8 @@ describe('org creation saga', () => {
       ),
     )
     for (const r of results) expect([201, 409], r.text).toContain(r.status)
-    const [orgCount] = await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
+    const [orgCount] =
+      await db.admin`select count(*)::int as n from orgs where created_by = ${user.id}`
     expect(orgCount?.n).toBe(1)
     const reused = await call(a, 'POST', '/v1/orgs', {
       as: user,

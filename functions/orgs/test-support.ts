@@ -3,7 +3,6 @@ import type { Provisioner } from './provisioner/provisioner.ts'
 
 /** Shared by the orgs tests (not a test file itself; never imported by main.ts). */
 
-
 /** Tenant "resources" in memory; fails on demand before or after making them. */
 export class FakeProvisioner implements Provisioner {
   readonly kind = 'fake'

@@ -94,7 +94,10 @@ const supplied: Record<string, string | undefined> = {
   PORT: String(env.PORT),
 }
 const envs = new Map<AnyFunction, FunctionEnv<v.ObjectEntries>>(
-  FUNCTIONS.map((fn) => [fn, loadEnv(functionEnvSchema(fn), supplied) as FunctionEnv<v.ObjectEntries>]),
+  FUNCTIONS.map((fn) => [
+    fn,
+    loadEnv(functionEnvSchema(fn), supplied) as FunctionEnv<v.ObjectEntries>,
+  ]),
 )
 let keys: Awaited<ReturnType<typeof loadKeysOrExit>>
 for (const fn of FUNCTIONS) keys ??= await loadKeysOrExit(fn, envs.get(fn) as FunctionEnv<never>)
@@ -104,7 +107,11 @@ const metrics = createMetricsRegistry()
 const db = instrumentPool(connect(databaseUrl, { max: 10 }), metrics)
 const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL) : undefined
 const limiter = rateLimiterFor(redis, log)
-const verifier = await createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks: keys.publicJwks() })
+const verifier = await createVerifier({
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  jwks: keys.publicJwks(),
+})
 const config = new ConfigCache(db, CONFIG_SERVICES, log)
 await config.load()
 trackConfigVersions(metrics, () => config.held())
@@ -172,9 +179,7 @@ log.info(
 // Log lines go out in batches; the one a person waits for goes out now.
 log.flush()
 readiness.ready()
-background = FUNCTIONS.flatMap((fn) =>
-  fn.background ? [fn.background(prepared.get(fn))] : [],
-)
+background = FUNCTIONS.flatMap((fn) => (fn.background ? [fn.background(prepared.get(fn))] : []))
 
 /** 32 random bytes kept in a file: list cursors stay valid across restarts. */
 async function persistentSecret(file: string): Promise<string> {

@@ -85,6 +85,43 @@ describe('a connection PostgreSQL terminates', () => {
     }
   })
 
+  it('still serves a reserve() that waits for a connection when another one closes', async () => {
+    const sql = connect(db.url('tenantry_app'), { max: 2 })
+    try {
+      const first = await sql.reserve()
+      const second = await sql.reserve()
+      const [{ pid }] = (await first`select pg_backend_pid() as pid`) as unknown as [
+        { pid: number },
+      ]
+      // The pool is full: this one waits, and is handed the connection PostgreSQL drops next.
+      const waiting = sql.reserve()
+      await db.admin`select pg_terminate_backend(${pid})`
+      const third = await Promise.race([
+        waiting,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the waiting reserve() was dropped')), 3_000),
+        ),
+      ])
+      const [row] = await third`select 3 as n`
+      expect(row?.n).toBe(3)
+      third.release()
+      second.release()
+      first.release()
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
+  })
+
+  it('fails a reserve() whose connection cannot be made, and stops trying', async () => {
+    const sql = connect('postgres://nobody:x@127.0.0.1:1/none', { max: 1 })
+    const error = await failureOf(() => sql.reserve())
+    expect(isConnectionError(error)).toBe(true)
+    // Nothing left queued: the pool is idle again and ends at once.
+    const started = performance.now()
+    await sql.end()
+    expect(performance.now() - started).toBeLessThan(1_000)
+  })
+
   it('does not keep a pooled connection waiting for an answer that cannot come', async () => {
     const sql = connect(db.url('tenantry_app'), { max: 1 })
     const error = await failureOf(() => sql`select pg_terminate_backend(pg_backend_pid())`)

@@ -1,5 +1,6 @@
 import type { Principal } from '#shared/auth/verifier.ts'
 import type { Logger } from '#shared/log.ts'
+import type { KeyClaim } from './idempotency.ts'
 
 /** The Hono environment every function's app shares: `new Hono<AppEnv>()`. */
 export interface AppEnv {
@@ -10,5 +11,7 @@ export interface AppEnv {
     principal: Principal
     /** The request body, validated against the route's schema (mount.ts). */
     body: unknown
+    /** The request's Idempotency-Key, checked, for the handler to claim (idempotency.ts). */
+    idempotency: KeyClaim
   }
 }

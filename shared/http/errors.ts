@@ -18,6 +18,7 @@ export const ERROR_CATALOG = {
   CONFIG_NOT_FOUND: { status: 404, title: 'Config not found' },
   MEMBER_NOT_FOUND: { status: 404, title: 'Member not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
   PROJECT_NAME_TAKEN: { status: 409, title: 'A project with this name exists in the org' },
   CHAT_LIMIT_REACHED: { status: 409, title: 'Too many active chats in this project' },
   PROJECT_LIMIT_REACHED: { status: 409, title: 'The org has reached its project quota' },
@@ -34,6 +35,7 @@ export const ERROR_CATALOG = {
   },
   PRECONDITION_REQUIRED: { status: 428, title: 'If-Match is required' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   INTERNAL: { status: 500, title: 'Internal error' },
   UNAVAILABLE: { status: 503, title: 'A dependency is unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { withUser } from '#shared/db/tenant.ts'
+import { type Tx, withUser } from '#shared/db/tenant.ts'
 import { createLogger } from '#shared/log.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
 import { createOrg, createUser, type UserRow } from '#test/harness/fixtures.ts'
-import { idempotency } from './idempotency.ts'
+import { idempotency, once } from './idempotency.ts'
 import { jsonBody } from './input.ts'
 import { createApp } from './platform.ts'
 
@@ -14,12 +14,14 @@ const log = createLogger('test', { level: 'silent' })
 
 /**
  * A create route whose side effect is countable: each call creates a project in the
- * caller's org. The user comes from a header here; in the functions it is the verified
- * token.
+ * caller's org, in the transaction once() runs it in. The user comes from a header here;
+ * in the functions it is the verified token.
  */
 const SECRET = new Uint8Array(randomBytes(32))
 
-function testApp(options: { delayMs?: number; failWith?: number; secret?: Uint8Array } = {}) {
+function testApp(
+  options: { delayMs?: number; failWith?: number; secret?: Uint8Array; claim?: boolean } = {},
+) {
   const app = createApp({ log })
   app.use(
     '/v1/*',
@@ -32,21 +34,33 @@ function testApp(options: { delayMs?: number; failWith?: number; secret?: Uint8A
   app.post('/v1/things', async (c) => {
     const { name } = await jsonBody(c, v.object({ name: v.string() }))
     const user = c.req.header('x-test-user') ?? ''
-    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
-    if (options.failWith) return c.json({ oops: true }, options.failWith as 500)
-    const [row] = await withUser(
-      db.app,
-      user,
-      (tx) => tx`
-      insert into projects (org_id, name)
-      select org_id, ${`${name} ${Math.random()}`} from memberships where user_id = ${user}
-      returning id`,
-    )
-    return c.json({ id: row?.id, name, at: Math.random() }, 201, {
-      Location: `/v1/things/${row?.id}`,
-    })
+    const work = async (tx: Tx) => {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
+      if (options.failWith) return c.json({ oops: true }, options.failWith as 500)
+      const [row] = await tx`
+        insert into projects (org_id, name)
+        select org_id, ${`${name} ${Math.random()}`} from memberships where user_id = ${user}
+        returning id`
+      return c.json({ id: row?.id, name, at: Math.random() }, 201, {
+        Location: `/v1/things/${row?.id}`,
+      })
+    }
+    // A route that forgets its key runs its transaction without once().
+    if (options.claim === false) return withUser(db.app, user, work)
+    return once(c, (run) => withUser(db.app, user, run), work)
   })
   return app
+}
+
+/** The key's lock held by a transaction of our own, as a request in flight holds it. */
+async function holdKey(user: UserRow, key: string) {
+  const tx = await db.admin.reserve()
+  await tx`begin`
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`idempotency:${user.id}:${key}`}, 0))`
+  return async () => {
+    await tx`commit`
+    tx.release()
+  }
 }
 
 const create = (
@@ -185,28 +199,63 @@ describe('Idempotency-Key', () => {
     expect(await sideEffects(user)).toBe(2)
   })
 
-  it('takes over a key abandoned in flight (a crashed request)', async () => {
+  it('treats a claim no transaction holds as free: a crashed request leaves none', async () => {
     const user = await owner()
-    await db.admin`insert into idempotency_keys (user_id, key, request_hash, created_at, expires_at)
-      values (${user.id}, 'k-6', ${Buffer.alloc(32)}, now() - interval '5 minutes', now() + interval '1 day')`
-    // The stored hash differs from any real request: a reused key is refused, not taken over.
-    expect((await create(testApp(), user, 'k-6', { name: 'a' })).status).toBe(422)
-    // With the same request, the abandoned claim is taken over and the request runs.
+    // A row `in_flight` with no lock held, as an earlier version left one at a crash.
     const body = JSON.stringify({ name: 'a' })
     const hash = createHash('sha256').update('POST /v1/things\n').update(body).digest()
-    await db.admin`update idempotency_keys set request_hash = ${hash} where user_id = ${user.id}`
+    await db.admin`insert into idempotency_keys (user_id, key, request_hash, expires_at)
+      values (${user.id}, 'k-6', ${hash}, now() + interval '1 day')`
     const res = await create(testApp(), user, 'k-6', { name: 'a' })
     expect(res.status).toBe(201)
     expect(await sideEffects(user)).toBe(1)
+    expect(
+      (await create(testApp(), user, 'k-6', { name: 'a' })).headers.get('idempotent-replayed'),
+    ).toBe('true')
+    // Another request under the key is still refused.
+    expect((await create(testApp(), user, 'k-6', { name: 'b' })).status).toBe(422)
   })
 
-  it('does not take over a key that is in flight but recent', async () => {
+  it('answers 409 only while a transaction holds the key, and runs at once after', async () => {
     const user = await owner()
-    const hash = createHash('sha256').update('POST /v1/things\n').update('{"name":"a"}').digest()
-    await db.admin`insert into idempotency_keys (user_id, key, request_hash, expires_at)
-      values (${user.id}, 'k-7', ${hash}, now() + interval '1 day')`
-    expect((await create(testApp(), user, 'k-7', { name: 'a' })).status).toBe(409)
-    expect(await sideEffects(user)).toBe(0)
+    const release = await holdKey(user, 'k-7')
+    const busy = await create(testApp(), user, 'k-7', { name: 'a' })
+    expect([busy.status, ((await busy.json()) as { code: string }).code]).toEqual([
+      409,
+      'IDEMPOTENCY_KEY_IN_USE',
+    ])
+    expect(busy.headers.get('retry-after')).toBe('1')
+    await release()
+    expect((await create(testApp(), user, 'k-7', { name: 'a' })).status).toBe(201)
+    expect(await sideEffects(user)).toBe(1)
+  })
+
+  it('commits the response with the side effect: a request killed mid-way leaves neither', async () => {
+    const user = await owner()
+    const pending = create(testApp({ delayMs: 300 }), user, 'k-8', { name: 'a' })
+    // The request's transaction holds the key's lock; end its session as a crash would.
+    let pid: number | undefined
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      const [row] = await db.admin<{ pid: number }[]>`
+        select pid from pg_locks where locktype = 'advisory' and granted
+           and objid = (hashtextextended(${`idempotency:${user.id}:k-8`}, 0) & 4294967295)::oid`
+      pid = row?.pid
+      if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(pid, 'the request holds its key').toBeDefined()
+    await db.admin`select pg_terminate_backend(${pid as number})`
+    expect((await pending).status).toBe(503)
+    const [stored] = await db.admin`select 1 from idempotency_keys where user_id = ${user.id}`
+    expect(stored).toBeUndefined()
+    // The retry runs at once: nothing claims the key.
+    expect((await create(testApp(), user, 'k-8', { name: 'a' })).status).toBe(201)
+    expect(await sideEffects(user)).toBe(1)
+  })
+
+  it('refuses to answer for a route that does not claim its key (a bug, not a replay)', async () => {
+    const user = await owner()
+    const res = await create(testApp({ claim: false }), user, 'k-9', { name: 'a' })
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([500, 'INTERNAL'])
   })
 
   it('refuses a malformed key with 400 and does nothing', async () => {

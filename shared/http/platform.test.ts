@@ -148,15 +148,15 @@ describe('JSON bodies', () => {
     const body = await problem(res)
     expect(body.code).toBe('VALIDATION_FAILED')
     expect(body.errors).toEqual([
-      { location: 'body.name', message: 'must be string' },
-      { location: 'body.tags.1', message: 'must be string' },
+      { location: 'body.name', message: 'must be a string' },
+      { location: 'body.tags.1', message: 'must be a string' },
     ])
     // The request id is random and may contain any digits: check everything else.
     expect(JSON.stringify({ ...body, request_id: '' })).not.toContain('42')
     const long = await post(JSON.stringify({ name: secret.repeat(10) }))
     const longBody = await problem(long)
     expect(longBody.errors).toEqual([
-      { location: 'body.name', message: 'fails max length (expected <=100)' },
+      { location: 'body.name', message: 'must be at most 100 characters' },
     ])
     expect(JSON.stringify(longBody)).not.toContain(secret)
   })

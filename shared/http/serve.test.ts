@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { Agent, request as httpRequest } from 'node:http'
+import { Agent, createServer, request as httpRequest } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '#shared/log.ts'
+import { ERROR_CATALOG, type Problem } from './errors.ts'
 import { Readiness, registerHealth } from './health.ts'
 import { createApp } from './platform.ts'
-import { type Served, serve } from './serve.ts'
+import { type Served, type ServeOptions, serve } from './serve.ts'
 
 /**
  * serve(): first in this process with the shutdown called directly and exit() recorded,
@@ -33,6 +35,67 @@ function get(port: number, path: string, agent: Agent | false = false): Promise<
     req.on('error', reject)
     req.end()
   })
+}
+
+/**
+ * A raw TCP client (node:net): the test decides every byte, and when to stop sending.
+ * `closed` settles when the server closes the connection, or after `limitMs` (then the
+ * client gives up and closes it itself, and the test sees what had arrived by then).
+ */
+function rawClient(port: number, limitMs = 5_000) {
+  const socket: Socket = connect({ host: '127.0.0.1', port })
+  const opened = performance.now()
+  let data = ''
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    data += chunk
+  })
+  socket.on('error', () => {}) // a reset shows as `closed` without the answer
+  const closed = new Promise<{ text: string; ms: number }>((resolve) => {
+    const limit = setTimeout(() => socket.destroy(), limitMs)
+    socket.once('close', () => {
+      clearTimeout(limit)
+      resolve({ text: data, ms: performance.now() - opened })
+    })
+  })
+  const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  return { socket, connected, closed, text: () => data }
+}
+
+interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+/** One HTTP/1.1 response as it came over the wire. */
+function parseResponse(text: string): RawResponse {
+  const split = text.indexOf('\r\n\r\n')
+  expect(split, JSON.stringify(text)).toBeGreaterThan(0)
+  const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n')
+  const headers: Record<string, string> = {}
+  for (const line of lines) {
+    const colon = line.indexOf(':')
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) }
+}
+
+/** A complete problem+json answer that closes the connection; returns the problem. */
+function expectProblem(res: RawResponse, status: number): Problem {
+  const shown = JSON.stringify(res)
+  expect(res.status, shown).toBe(status)
+  expect(res.headers['content-type'], shown).toBe('application/problem+json; charset=utf-8')
+  expect(res.headers.connection, shown).toBe('close')
+  expect(Number(res.headers['content-length']), shown).toBe(Buffer.byteLength(res.body))
+  const problem = JSON.parse(res.body) as Problem
+  expect(problem.status, shown).toBe(status)
+  expect(ERROR_CATALOG[problem.code].status, shown).toBe(status)
+  expect(problem.title, shown).toBe(ERROR_CATALOG[problem.code].title)
+  expect(problem.type, shown).toMatch(/^\/docs\/errors#[a-z-]+$/)
+  expect(problem.request_id, shown).toMatch(/^[0-9a-f-]{36}$/)
+  expect(res.headers['x-request-id'], shown).toBe(problem.request_id)
+  expect(problem, shown).not.toHaveProperty('instance')
+  return problem
 }
 
 describe('serve() in process', () => {
@@ -230,6 +293,202 @@ describe('serve() in process', () => {
   })
 })
 
+describe('serve(): slow clients and oversized headers', () => {
+  const log = createLogger('test', { destination: { write: () => {} } })
+  const started: Served[] = []
+  const clients: Socket[] = []
+  afterEach(() => {
+    for (const socket of clients.splice(0)) socket.destroy()
+    for (const served of started.splice(0)) {
+      served.server.closeAllConnections()
+      served.server.close()
+    }
+  })
+
+  /** Short timeouts, checked often, so that a test waits a fraction of a second. */
+  const SHORT = {
+    headersTimeoutMs: 300,
+    requestTimeoutMs: 600,
+    timeoutCheckIntervalMs: 25,
+  } satisfies Partial<ServeOptions>
+
+  async function start(overrides: Partial<ServeOptions> = SHORT) {
+    const readiness = new Readiness()
+    const app = createApp({ log })
+    registerHealth(app, readiness)
+    // A long-lived stream (SSE-like): a chunk every 100 ms for about a second.
+    app.get('/long-stream', () => {
+      const body = new ReadableStream({
+        async start(controller) {
+          for (let i = 0; i < 10; i++) {
+            controller.enqueue(new TextEncoder().encode(`${i}`))
+            await sleep(100)
+          }
+          controller.close()
+        },
+      })
+      return new Response(body)
+    })
+    app.post('/echo', async (c) => c.json({ length: (await c.req.text()).length }))
+    const exits: number[] = []
+    const served = await serve(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      log,
+      readiness,
+      signals: [],
+      exit: (code) => exits.push(code),
+      ...overrides,
+    })
+    started.push(served)
+    readiness.ready()
+    return { served, exits }
+  }
+
+  function client(port: number) {
+    const raw = rawClient(port)
+    clients.push(raw.socket)
+    return raw
+  }
+
+  it('uses timeouts fit for an API server behind Knative unless told otherwise', async () => {
+    const { served } = await start({})
+    const node = createServer() // Node's defaults, which these replace
+    expect(served.server.headersTimeout).toBe(10_000)
+    expect(served.server.requestTimeout).toBe(30_000)
+    expect(served.server.keepAliveTimeout).toBe(95_000)
+    expect(served.server.headersTimeout).toBeLessThan(node.headersTimeout)
+    expect(served.server.requestTimeout).toBeLessThan(node.requestTimeout)
+    // Longer than the queue-proxy's 90 s idle timeout, or it reuses a socket we close.
+    expect(served.server.keepAliveTimeout).toBeGreaterThan(90_000)
+  })
+
+  it('takes the timeouts it is given', async () => {
+    const { served } = await start({
+      headersTimeoutMs: 1_234,
+      requestTimeoutMs: 5_678,
+      keepAliveTimeoutMs: 4_321,
+    })
+    expect(served.server.headersTimeout).toBe(1_234)
+    expect(served.server.requestTimeout).toBe(5_678)
+    expect(served.server.keepAliveTimeout).toBe(4_321)
+    // A short request timeout alone brings the headers timeout down with it.
+    const short = await start({ requestTimeoutMs: 500 })
+    expect(short.served.server.headersTimeout).toBe(500)
+  })
+
+  it('answers 20 KiB of headers with 431 problem+json HEADERS_TOO_LARGE and closes', async () => {
+    const { served } = await start()
+    const raw = client(served.port)
+    await raw.connected
+    const secret = 'SECRET-cookie-'
+    raw.socket.write(
+      `GET /healthz HTTP/1.1\r\nHost: test\r\nCookie: ${secret}${'x'.repeat(20 * 1024)}\r\n\r\n`,
+    )
+    const { text } = await raw.closed
+    const problem = expectProblem(parseResponse(text), 431)
+    expect(problem.code).toBe('HEADERS_TOO_LARGE')
+    expect(problem.title).toBe('The request headers are too large')
+    expect(text).not.toContain(secret)
+  })
+
+  it('answers a request line that stalls with 408 REQUEST_TIMEOUT after the headers timeout, and closes', async () => {
+    const { served } = await start()
+    const raw = client(served.port)
+    await raw.connected
+    raw.socket.write('GET /heal') // half a request line, then nothing
+    const { text, ms } = await raw.closed
+    const problem = expectProblem(parseResponse(text), 408)
+    expect(problem.code).toBe('REQUEST_TIMEOUT')
+    expect(problem.title).toBe('The request took too long to arrive')
+    expect(ms, text).toBeGreaterThanOrEqual(SHORT.headersTimeoutMs - 50)
+    expect(ms, text).toBeLessThan(SHORT.requestTimeoutMs + 500)
+    expect(raw.socket.destroyed).toBe(true)
+  })
+
+  it('answers a body that stalls with 408 after the request timeout', async () => {
+    const { served } = await start()
+    const raw = client(served.port)
+    await raw.connected
+    raw.socket.write(
+      'POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+    )
+    const { text, ms } = await raw.closed
+    expect(expectProblem(parseResponse(text), 408).code).toBe('REQUEST_TIMEOUT')
+    expect(ms, text).toBeGreaterThanOrEqual(SHORT.requestTimeoutMs - 50)
+    expect(ms, text).toBeLessThan(SHORT.requestTimeoutMs + 1_000)
+  })
+
+  it('answers a request that is not HTTP with 400 problem+json', async () => {
+    const { served } = await start()
+    const raw = client(served.port)
+    await raw.connected
+    raw.socket.write('GET /healthz HTTP/1.1\r\nHost: test\r\nNot a header\r\n\r\n')
+    const { text } = await raw.closed
+    expect(expectProblem(parseResponse(text), 400).code).toBe('VALIDATION_FAILED')
+    expect(text).not.toContain('Not a header')
+  })
+
+  it('still serves a normal request, and keeps a keep-alive connection idle past the headers timeout', async () => {
+    const { served } = await start()
+    const raw = client(served.port)
+    await raw.connected
+    raw.socket.write('GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n')
+    await expect.poll(() => raw.text().includes('{"status":"ok"}')).toBe(true)
+    expect(parseResponse(raw.text()).status, raw.text()).toBe(200)
+    // Idle between requests is the keep-alive timeout's business, not the headers one's.
+    await sleep(SHORT.headersTimeoutMs * 2)
+    raw.socket.write('GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n')
+    const { text } = await raw.closed
+    expect(text.match(/HTTP\/1\.1 200 OK/g), text).toHaveLength(2)
+    expect(text).not.toContain('408')
+  })
+
+  it('lets a streaming response run past the request timeout', async () => {
+    const { served } = await start({ ...SHORT, headersTimeoutMs: 100, requestTimeoutMs: 200 })
+    const began = performance.now()
+    const res = await get(served.port, '/long-stream')
+    expect(performance.now() - began).toBeGreaterThan(800) // four request timeouts
+    expect(res.status, res.body).toBe(200)
+    expect(res.body).toBe('0123456789')
+  })
+
+  it('lets an upgraded connection live past the request timeout', async () => {
+    const { served } = await start({ ...SHORT, headersTimeoutMs: 100, requestTimeoutMs: 200 })
+    // What a WebSocket server does, reduced to an echo.
+    served.server.on('upgrade', (_request, socket: Socket) => {
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n',
+      )
+      socket.on('data', (chunk) => socket.write(chunk))
+    })
+    const raw = client(served.port)
+    await raw.connected
+    raw.socket.write(
+      'GET /echo HTTP/1.1\r\nHost: test\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n',
+    )
+    await expect.poll(() => raw.text()).toContain('101 Switching Protocols')
+    await sleep(600) // three request timeouts
+    raw.socket.write('still here')
+    await expect.poll(() => raw.text()).toContain('still here')
+    expect(raw.socket.destroyed).toBe(false)
+  })
+
+  it('does not let a stalled client hold the drain past the headers timeout', async () => {
+    const { served, exits } = await start({ ...SHORT, drainTimeoutMs: 5_000 })
+    const raw = client(served.port)
+    await raw.connected
+    raw.socket.write('GET /healthz HTTP/1.1\r\nHost: te')
+    await sleep(50)
+    const began = performance.now()
+    expect(await served.shutdown()).toBe(0)
+    expect(performance.now() - began).toBeLessThan(2_000)
+    expect(exits).toEqual([0])
+    const { text } = await raw.closed
+    expect(parseResponse(text).status, text).toBe(408)
+  })
+})
+
 describe('a real process on SIGTERM', () => {
   const fixture = 'test/fixtures/slow-server.ts'
   let child: ChildProcess | undefined
@@ -302,6 +561,24 @@ describe('a real process on SIGTERM', () => {
     expect(messages.at(-1), run.output()).toBe('shutdown complete')
     // 1 s of slow requests, then the pools: far from the 20 s deadline.
     expect(at - signalled, run.output()).toBeLessThan(5_000)
+  })
+
+  it('answers a client stalled mid-headers 408 during the drain, then exits 0', async () => {
+    const run = startFixture({ HEADERS_TIMEOUT_MS: '500', DRAIN_TIMEOUT_MS: '10000' })
+    const port = await portOf(run)
+    const stalled = rawClient(port)
+    await stalled.connected
+    stalled.socket.write('GET /slow HTTP/1.1\r\nHost: te')
+    await sleep(50)
+    const signalled = performance.now()
+    run.proc.kill('SIGTERM')
+    const { code, at } = await run.exited
+    expect(code, run.output()).toBe(0)
+    // The headers timeout, not the 10 s drain deadline, ended that connection.
+    expect(at - signalled, run.output()).toBeLessThan(3_000)
+    const { text } = await stalled.closed
+    expect(expectProblem(parseResponse(text), 408).code).toBe('REQUEST_TIMEOUT')
+    expect(run.lines.map((line) => line.msg).at(-1), run.output()).toBe('shutdown complete')
   })
 
   it('exits 1 with a log line when requests outlive the drain deadline', async () => {

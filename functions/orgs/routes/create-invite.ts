@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
+import { once } from '#shared/http/idempotency.ts'
 import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
 import { hashInviteCode, newInviteCode } from '../lib/invite-code.ts'
@@ -36,15 +37,19 @@ export const createInvite = route({
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const role = body.role ?? 'member'
     const code = newInviteCode()
-    const expiresAt = await withUser(deps.db, user.userId, async (tx) => {
-      requireRole(await orgRole(tx, orgId, user.userId), 'admin')
-      const [row] = await tx<{ expires_at: string }[]>`
+    // The invite and the answer a retry with the same Idempotency-Key gets commit together.
+    return once(
+      c,
+      (work) => withUser(deps.db, user.userId, work),
+      async (tx) => {
+        requireRole(await orgRole(tx, orgId, user.userId), 'admin')
+        const [row] = await tx<{ expires_at: string }[]>`
         insert into invites (org_id, code_hash, role, created_by, expires_at)
         values (${orgId}, ${hashInviteCode(code)}, ${role}, ${user.userId},
                 now() + ${LIFETIME}::interval)
         returning expires_at`
-      return (row as { expires_at: string }).expires_at
-    })
-    return c.json({ code, role, expires_at: expiresAt }, 201)
+        return c.json({ code, role, expires_at: (row as { expires_at: string }).expires_at }, 201)
+      },
+    )
   },
 })

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { withUser } from '#shared/db/tenant.ts'
 import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
+import { once } from '#shared/http/idempotency.ts'
 import { EntityName } from '#shared/http/names.ts'
 import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
@@ -28,23 +29,28 @@ export const createProject = route({
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const quota = deps.config.get('projects').max_projects_per_org
-    const project = await withUser(deps.db, user.userId, async (tx) => {
-      requireRole(await orgRole(tx, orgId, user.userId), 'admin')
-      // One creator at a time per org, so two concurrent creates cannot both pass the quota.
-      await tx`select pg_advisory_xact_lock(hashtextextended(${`projects:${orgId}`}, 0))`
-      const [count] = await tx<{ n: number }[]>`
+    // The project and the answer a retry with the same Idempotency-Key gets commit together.
+    return once(
+      c,
+      (work) => withUser(deps.db, user.userId, work),
+      async (tx) => {
+        requireRole(await orgRole(tx, orgId, user.userId), 'admin')
+        // One creator at a time per org, so two concurrent creates cannot both pass the quota.
+        await tx`select pg_advisory_xact_lock(hashtextextended(${`projects:${orgId}`}, 0))`
+        const [count] = await tx<{ n: number }[]>`
         select count(*)::int as n from projects where org_id = ${orgId}`
-      if ((count?.n ?? 0) >= quota) {
-        throw new ApiError('PROJECT_LIMIT_REACHED', {
-          detail: `This org may have ${quota} projects.`,
-        })
-      }
-      const [row] = await tx<Project[]>`
+        if ((count?.n ?? 0) >= quota) {
+          throw new ApiError('PROJECT_LIMIT_REACHED', {
+            detail: `This org may have ${quota} projects.`,
+          })
+        }
+        const [row] = await tx<Project[]>`
         insert into projects (org_id, name, description)
         values (${orgId}, ${body.name}, ${body.description})
         returning id, org_id, name, description, created_at, updated_at`.catch(nameTaken)
-      return row as Project
-    })
-    return c.json(project, 201, { Location: `/v1/projects/${project.id}` })
+        const project = row as Project
+        return c.json(project, 201, { Location: `/v1/projects/${project.id}` })
+      },
+    )
   },
 })
