@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { describe, expect, inject, it } from 'vitest'
 import { createTestDatabase, useTestDatabase } from './harness/database.ts'
-import { findServers } from './harness/servers.ts'
+import { findServers, missingServers } from './harness/servers.ts'
 
 /** The harness itself: real servers, fresh databases, and a clear message without them. */
 
@@ -67,6 +68,40 @@ describe('test harness', () => {
     expect(message).toContain('TEST_DATABASE_URL')
     expect(message).toContain('Docker')
     expect(message).toContain('redis-server')
+  })
+
+  it('says, before vitest starts, and as the only thing printed, what is missing', async () => {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TENANTRY_TEST_PROBE: 'nothing',
+    }
+    const run = spawnSync('npm', ['test'], { env, encoding: 'utf8' })
+    expect(run.status).not.toBe(0)
+    const { message } = await missingServers(
+      {},
+      {
+        dockerAnswers: async () => false,
+        postgresBinDir: () => undefined,
+        redisBinary: () => undefined,
+      },
+    )
+    expect(run.stderr).toBe(`${message}\n`)
+    // Only npm's own banner (`> tenantry@… test`, the script line) besides it.
+    const ours = run.stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('>'))
+    expect(ours).toEqual([])
+    // With one of them given, only the other is named.
+    const half = await missingServers(
+      { TEST_REDIS_URL: 'redis://127.0.0.1:1' },
+      {
+        dockerAnswers: async () => false,
+        postgresBinDir: () => undefined,
+        redisBinary: () => undefined,
+      },
+    )
+    expect(half.missing).toEqual(['PostgreSQL'])
   })
 
   it('prefers URLs from the environment over anything else', async () => {

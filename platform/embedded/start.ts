@@ -77,7 +77,9 @@ const lastResort = installLastResort(log)
 const dataDir = resolve(env.DATA_DIR)
 await mkdir(dataDir, { recursive: true, mode: 0o700 })
 
-const embedded = env.DATABASE_URL ? undefined : await startEmbeddedPostgres(dataDir, log)
+const embedded = env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres(dataDir, log).catch(cannotStart)
 const databaseUrl = env.DATABASE_URL ?? embedded?.url ?? ''
 
 // What every function would be given by its deployment, supplied here; anything the
@@ -180,6 +182,15 @@ log.info(
 log.flush()
 readiness.ready()
 background = FUNCTIONS.flatMap((fn) => (fn.background ? [fn.background(prepared.get(fn))] : []))
+
+/** A start that cannot go on (the data directory in use, say): one line, exit 1. */
+function cannotStart(error: unknown): never {
+  const reason = error instanceof Error ? error.message : String(error)
+  log.fatal({ reason }, 'npm start cannot start')
+  log.flush()
+  process.stderr.write(`npm start: ${reason}\n`)
+  return process.exit(1)
+}
 
 /** 32 random bytes kept in a file: list cursors stay valid across restarts. */
 async function persistentSecret(file: string): Promise<string> {

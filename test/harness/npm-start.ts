@@ -30,6 +30,8 @@ export interface NpmStartOptions {
   env?: Record<string, string>
   /** How long to wait for `/readyz` 200. */
   timeoutMs?: number
+  /** npm in a process group of its own (to signal the whole group, as a terminal does). */
+  detached?: boolean
 }
 
 export async function startNpm(options: NpmStartOptions): Promise<NpmStart> {
@@ -45,6 +47,7 @@ export async function startNpm(options: NpmStartOptions): Promise<NpmStart> {
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   })
   let text = ''
   child.stdout?.on('data', (chunk) => (text += chunk))

@@ -42,6 +42,23 @@ const machine: Probe = {
   redisBinary: () => findOnPath('redis-server'),
 }
 
+/**
+ * Without starting anything: what the run would lack (`['PostgreSQL', 'Redis']`, one of
+ * them, or none), and the one message that says so. Cheap sources first, Docker last.
+ */
+export async function missingServers(
+  env: NodeJS.ProcessEnv = process.env,
+  probe: Probe = machine,
+): Promise<{ missing: string[]; message: string }> {
+  const postgres = Boolean(env.TEST_DATABASE_URL || env.DATABASE_URL) || !!probe.postgresBinDir()
+  const redis = Boolean(env.TEST_REDIS_URL || env.REDIS_URL) || !!probe.redisBinary()
+  const docker = (!postgres || !redis) && (await probe.dockerAnswers())
+  const missing = [!postgres && !docker && 'PostgreSQL', !redis && !docker && 'Redis'].filter(
+    (name): name is string => Boolean(name),
+  )
+  return { missing, message: missing.length ? `No ${missing.join(' and ')} found. ${HOW_TO}` : '' }
+}
+
 export async function findServers(
   env: NodeJS.ProcessEnv = process.env,
   probe: Probe = machine,
