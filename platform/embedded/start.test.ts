@@ -20,9 +20,16 @@ afterAll(async () => {
 
 async function start(
   port: number,
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
   const child = spawn(process.execPath, ['platform/embedded/start.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let text = ''
@@ -102,5 +109,46 @@ describe('npm start', () => {
       again.child.kill('SIGTERM')
     }
     expect(await again.exited, again.output()).toBe(0)
+  })
+
+  it('answers CORS preflights for the origins of CORS_ALLOWED_ORIGINS, as every function reads it', async () => {
+    const port = await freePort()
+    const running = await start(port, { CORS_ALLOWED_ORIGINS: 'https://app.example' })
+    try {
+      const preflight = (origin: string) =>
+        fetch(`http://127.0.0.1:${port}/v1/orgs`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization, content-type, idempotency-key',
+          },
+        })
+      const allowed = await preflight('https://app.example')
+      expect(allowed.status).toBe(204)
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example')
+      expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
+        'idempotency-key',
+      )
+      const other = await preflight('https://evil.example')
+      expect(other.headers.get('access-control-allow-origin')).toBeNull()
+    } finally {
+      running.child.kill('SIGTERM')
+    }
+    expect(await running.exited, running.output()).toBe(0)
+
+    const bad = spawn(process.execPath, ['platform/embedded/start.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        CORS_ALLOWED_ORIGINS: 'app.example',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let text = ''
+    bad.stderr?.on('data', (chunk) => (text += chunk))
+    expect(await new Promise((resolve) => bad.on('exit', resolve))).toBe(1)
+    expect(text).toMatch(/^CORS_ALLOWED_ORIGINS: /m)
   })
 })
