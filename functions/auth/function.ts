@@ -1,4 +1,4 @@
-import { defineFunction } from '#shared/runtime/definition.ts'
+import { defineFunction, SCALE_TO_ZERO } from '#shared/runtime/definition.ts'
 import { AUTH_ROUTES, createAuthApp } from './app.ts'
 import type { AuthDeps } from './deps.ts'
 import { createMachineClients } from './lib/clients.ts'
@@ -21,16 +21,8 @@ export const auth = defineFunction({
     { type: 'PathPrefix', value: '/v1/auth' },
     { type: 'Exact', value: '/.well-known/jwks.json' },
   ],
-  profile: {
-    minScale: 0,
-    maxScale: 10,
-    target: 80,
-    containerConcurrency: 100,
-    timeoutSeconds: 30,
-    responseStartTimeoutSeconds: 10,
-    idleTimeoutSeconds: 30,
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-  },
+  // Sign-ins and refreshes are light; ten replicas are plenty.
+  profile: { ...SCALE_TO_ZERO, maxScale: 10 },
   prepare: (deps): AuthDeps => {
     if (!deps.keys) throw new Error('the auth function needs its key set')
     return {

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { defineFunction } from '#shared/runtime/definition.ts'
+import { defineFunction, SCALE_TO_ZERO } from '#shared/runtime/definition.ts'
 import { createOrgsApp, ORGS_ROUTES } from './app.ts'
 import type { OrgsDeps } from './deps.ts'
 import { startSagaRecovery } from './lib/saga-recovery.ts'
@@ -48,16 +48,7 @@ export const orgs = defineFunction({
     { type: 'PathPrefix', value: '/v1/orgs' },
     { type: 'PathPrefix', value: '/v1/invites' },
   ],
-  profile: {
-    minScale: 0,
-    maxScale: 20,
-    target: 80,
-    containerConcurrency: 100,
-    timeoutSeconds: 30,
-    responseStartTimeoutSeconds: 10,
-    idleTimeoutSeconds: 30,
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-  },
+  profile: SCALE_TO_ZERO,
   // Recovery compensates through the same provisioner the app creates with.
   prepare: async (deps): Promise<OrgsDeps> => ({
     ...deps,

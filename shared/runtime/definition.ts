@@ -46,6 +46,22 @@ export interface DeploymentProfile {
   }
 }
 
+/**
+ * What a request-serving function that scales to zero runs with: Knative's default of
+ * 100 requests in flight per replica, the autoscaler aiming at 80, a 30 s budget per
+ * request (10 s to the first byte), and a small pod. A function states what differs.
+ */
+export const SCALE_TO_ZERO: DeploymentProfile = {
+  minScale: 0,
+  maxScale: 20,
+  target: 80,
+  containerConcurrency: 100,
+  timeoutSeconds: 30,
+  responseStartTimeoutSeconds: 10,
+  idleTimeoutSeconds: 30,
+  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+}
+
 export interface FunctionDefinition<
   S extends ConfigService = ConfigService,
   E extends v.ObjectEntries = v.ObjectEntries,

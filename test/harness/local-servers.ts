@@ -1,10 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { accessSync, chownSync, constants, existsSync, readdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from '#platform/embedded/free-port.ts'
+
+export { freePort }
 
 /**
  * Local PostgreSQL and Redis from the machine's binaries, for when neither a URL nor
@@ -36,17 +38,6 @@ export function findOnPath(binary: string): string | undefined {
     if (dir && isExecutable(join(dir, binary))) return join(dir, binary)
   }
   return undefined
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /** Runs argv as the unprivileged account when we are root, as ourselves otherwise. */
