@@ -4,14 +4,13 @@ import { GATEWAY, gatewayTable, ownerOf, pathMatches } from './gateway.ts'
 
 /**
  * The gateway table: Gateway API's match semantics and precedence, and every route of
- * every function reaching its own function. The config and chat functions do not exist
- * yet; DESIGN.md §1 gives their paths, added here beside the real ones so that the
- * precedence they need (chat's `/v1/projects/{projectId}/chats` inside projects'
- * `/v1/projects`) is checked now.
+ * every function reaching its own function. The chat function does not exist yet;
+ * DESIGN.md §1 gives its paths, added here beside the real ones so that the precedence
+ * it needs (`/v1/projects/{projectId}/chats` inside projects' `/v1/projects`) is
+ * checked now.
  */
 const WITH_FUTURE = gatewayTable([
   ...FUNCTIONS,
-  { name: 'config', paths: [{ type: 'PathPrefix', value: '/v1/configs' }] },
   {
     name: 'chat',
     paths: [

@@ -92,6 +92,45 @@ beforeAll(async () => {
 const ROUTES = FUNCTIONS.flatMap((fn) =>
   fn.routes.filter((spec) => spec.auth === 'user').map((spec) => ({ fn, spec })),
 )
+/** The routes for machine clients, each with the scope it needs. */
+const SCOPED = FUNCTIONS.flatMap((fn) =>
+  fn.routes.flatMap((spec) =>
+    typeof spec.auth === 'object' ? [{ fn, spec, scope: spec.auth.scope }] : [],
+  ),
+)
+
+/** One request to a route with random path ids and a minimal body. */
+function requester(app: Hono<AppEnv>, spec: (typeof ROUTES)[number]['spec']) {
+  const path = spec.path.replace(/:[A-Za-z]+/g, crypto.randomUUID())
+  return (authorization?: string) =>
+    app.request(path, {
+      method: spec.method.toUpperCase(),
+      headers: {
+        ...(authorization ? { authorization } : {}),
+        ...(spec.body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(spec.body ? { body: '{}' } : {}),
+    })
+}
+
+/** Each bad token's answer, one line per case so that a failure shows them all. */
+async function badTokenAnswers(call: (authorization?: string) => Response | Promise<Response>) {
+  const results: Record<string, string> = {}
+  for (const [name, token] of Object.entries(badTokens)) {
+    const res = await call(`Bearer ${token}`)
+    const body = (await res.json()) as { code?: string }
+    results[name] = `${res.status} ${body.code} ${res.headers.get('www-authenticate')}`
+  }
+  return results
+}
+
+const REFUSED = () =>
+  Object.fromEntries(
+    Object.keys(badTokens).map((name) => [
+      name,
+      '401 UNAUTHENTICATED Bearer error="invalid_token"',
+    ]),
+  )
 
 describe('every authenticated route', () => {
   it('is covered (the matrix is not empty)', () => {
@@ -101,35 +140,11 @@ describe('every authenticated route', () => {
   it.each(ROUTES.map((r) => [`${r.spec.method.toUpperCase()} ${r.spec.path}`, r] as const))(
     '%s refuses bad tokens with 401 and machine tokens with 403',
     async (_label, { fn, spec }) => {
-      const app = apps.get(fn.name) as Hono<AppEnv>
-      const path = spec.path.replace(/:[A-Za-z]+/g, crypto.randomUUID())
-      const call = (authorization?: string) =>
-        app.request(path, {
-          method: spec.method.toUpperCase(),
-          headers: {
-            ...(authorization ? { authorization } : {}),
-            ...(spec.body ? { 'content-type': 'application/json' } : {}),
-          },
-          ...(spec.body ? { body: '{}' } : {}),
-        })
+      const call = requester(apps.get(fn.name) as Hono<AppEnv>, spec)
       const none = await call()
       expect(none.status).toBe(401)
       expect(none.headers.get('www-authenticate')).toBe('Bearer')
-      // A field-by-field list: one line per case in a failure message.
-      const results: Record<string, string> = {}
-      for (const [name, token] of Object.entries(badTokens)) {
-        const res = await call(`Bearer ${token}`)
-        const body = (await res.json()) as { code?: string }
-        results[name] = `${res.status} ${body.code} ${res.headers.get('www-authenticate')}`
-      }
-      expect(results).toEqual(
-        Object.fromEntries(
-          Object.keys(badTokens).map((name) => [
-            name,
-            '401 UNAUTHENTICATED Bearer error="invalid_token"',
-          ]),
-        ),
-      )
+      expect(await badTokenAnswers(call)).toEqual(REFUSED())
       const control = await call(`Bearer ${validToken}`)
       expect(control.status, 'a valid token gets past authentication').not.toBe(401)
       const machine = await call(await auth.clientBearer('ops', ['config:read', 'config:write']))
@@ -137,6 +152,39 @@ describe('every authenticated route', () => {
         403,
         'FORBIDDEN',
       ])
+    },
+  )
+})
+
+describe('every route for machine clients', () => {
+  it('is covered (the matrix is not empty)', () => {
+    expect(SCOPED.length).toBeGreaterThanOrEqual(4)
+  })
+
+  it.each(SCOPED.map((r) => [`${r.spec.method.toUpperCase()} ${r.spec.path}`, r] as const))(
+    '%s refuses bad tokens with 401, and a guest or a client without its scope with 403',
+    async (_label, { fn, spec, scope }) => {
+      const call = requester(apps.get(fn.name) as Hono<AppEnv>, spec)
+      const none = await call()
+      expect([none.status, none.headers.get('www-authenticate')]).toEqual([401, 'Bearer'])
+      expect(await badTokenAnswers(call)).toEqual(REFUSED())
+      const code = async (res: Response) => [
+        res.status,
+        ((await res.json()) as { code?: string }).code,
+      ]
+      expect(await code(await call(`Bearer ${validToken}`)), 'a guest token').toEqual([
+        403,
+        'FORBIDDEN',
+      ])
+      const other = await auth.clientBearer('other', ['something:else'])
+      expect(await code(await call(other)), 'a client without the scope').toEqual([
+        403,
+        'FORBIDDEN',
+      ])
+      const allowed = await call(await auth.clientBearer('ops', [scope]))
+      expect([401, 403], 'a client with the scope gets past authentication').not.toContain(
+        allowed.status,
+      )
     },
   )
 })

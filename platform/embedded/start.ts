@@ -6,6 +6,7 @@ import * as v from 'valibot'
 import { DEV_KEY_FILE, loadOrCreateDevKey } from '#shared/auth/keys.ts'
 import { createVerifier } from '#shared/auth/verifier.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
+import { keepCurrent } from '#shared/config/reload.ts'
 import { CONFIG_SERVICES } from '#shared/config/schemas.ts'
 import { connect } from '#shared/db/client.ts'
 import { loadEnv } from '#shared/env.ts'
@@ -23,6 +24,7 @@ import { createLogger } from '#shared/log.ts'
 import type { AnyFunction } from '#shared/runtime/definition.ts'
 import { installLastResort } from '#shared/runtime/last-resort.ts'
 import {
+  busFor,
   connectRedis,
   cursorSecretOf,
   type FunctionEnv,
@@ -109,6 +111,7 @@ const metrics = createMetricsRegistry()
 const db = instrumentPool(connect(databaseUrl, { max: 10 }), metrics)
 const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL) : undefined
 const limiter = rateLimiterFor(redis, log)
+const bus = await busFor(env.REDIS_URL, redis, log)
 const verifier = await createVerifier({
   issuer: ISSUER,
   audience: AUDIENCE,
@@ -133,6 +136,7 @@ for (const fn of FUNCTIONS) {
     env: fnEnv,
     keys,
     corsOrigins: fnEnv.CORS_ALLOWED_ORIGINS,
+    bus,
   })
   prepared.set(fn, deps)
   apps.set(fn.name, fn.build(deps))
@@ -161,6 +165,8 @@ const served = await serve(
     readiness,
     onShutdown: async () => {
       await Promise.all(background.map((stop) => stop()))
+      await reload.stop()
+      await bus.close()
       await db.end({ timeout: 5 })
       redis?.disconnect()
       await embedded?.stop()
@@ -181,6 +187,13 @@ log.info(
 // Log lines go out in batches; the one a person waits for goes out now.
 log.flush()
 readiness.ready()
+// One cache for every function here, kept current by the same hints and reconciles.
+const reload = keepCurrent(config, {
+  bus,
+  log,
+  reconcileMs: (envs.get(FUNCTIONS[0] as AnyFunction)?.CONFIG_RECONCILE_SECONDS ?? 300) * 1000,
+  metrics,
+})
 background = FUNCTIONS.flatMap((fn) => (fn.background ? [fn.background(prepared.get(fn))] : []))
 
 /** A start that cannot go on (the data directory in use, say): one line, exit 1. */

@@ -7,8 +7,8 @@ import { type ConfigIssue, type ConfigOf, type ConfigService, validateConfig } f
  * Built once per process; handlers call get() on every request rather than keeping a
  * value, so a newer version reaches them without any change on their side.
  *
- * Hot-reload (a later issue) plugs in here: a pub/sub hint calls refresh(service), the
- * periodic reconcile calls refresh(). Every value enters through one gate, #offer(),
+ * Hot reload (reload.ts) plugs in here: a pub/sub hint calls refresh(service), the
+ * reconcile calls refresh(). Every value enters through one gate, #offer(),
  * which holds the two rules of DESIGN.md §4: a version never goes backwards, and data
  * failing its schema is never applied (the last known good stays).
  */
@@ -47,6 +47,8 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
   readonly #sql: Sql
   readonly #log: Logger
   readonly #held = new Map<S, Held>()
+  /** Versions refused because they fail their schema, by service (for the metrics). */
+  readonly refused = new Map<S, number>()
 
   constructor(sql: Sql, services: readonly S[], log: Logger) {
     this.#sql = sql
@@ -154,6 +156,7 @@ export class ConfigCache<S extends ConfigService = ConfigService> {
     if (held && version <= held.version) return { outcome: 'ignored' }
     const result = validateConfig(service, data)
     if (!result.success) {
+      this.refused.set(service, (this.refused.get(service) ?? 0) + 1)
       // Issues carry locations and our own messages only; the data stays out of logs.
       this.#log.warn(
         { service, version, held_version: held?.version, issues: result.issues },

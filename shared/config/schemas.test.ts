@@ -92,8 +92,35 @@ const REFUSED: [ConfigService, (string | number)[], unknown, [string, string][]]
   [
     'chat',
     ['actions'],
-    Array.from({ length: 101 }, (_, i) => ({ id: `a-${i}`, label: 'A', description: 'B' })),
-    [['data.actions', 'must hold at most 100 actions']],
+    // Only four actions are implemented: 101 entries must repeat some.
+    Array.from({ length: 101 }, () => ({ id: 'ping', label: 'A', description: 'B' })),
+    [
+      ['data.actions', 'must hold at most 100 actions'],
+      ['data.actions', 'must not repeat an action id'],
+    ],
+  ],
+  [
+    'chat',
+    ['actions', 0, 'id'],
+    'dance',
+    [
+      [
+        'data.actions.0.id',
+        'must be an action the chat function implements: help, ping, time, roll-dice',
+      ],
+    ],
+  ],
+  [
+    'chat',
+    ['actions', 3, 'args', 'faces'],
+    { type: 'integer', minimum: 1, maximum: 2, default: 1 },
+    [['data.actions.3.args', 'must name only arguments the action reads']],
+  ],
+  [
+    'chat',
+    ['actions', 1, 'args'],
+    { count: { type: 'integer', minimum: 1, maximum: 2, default: 1 } },
+    [['data.actions.1.args', 'must name only arguments the action reads']],
   ],
   [
     'chat',

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { issueLocation, safeIssueMessage } from '#shared/validation.ts'
+import { CHAT_ACTIONS_IMPLEMENTED, isImplementedAction } from './chat-actions.ts'
 
 /**
  * One valibot schema per service config (the `data` column of service_configs).
@@ -77,25 +78,55 @@ const IntegerArgSchema = v.pipe(
   ),
 )
 
-const ChatActionSchema = object({
-  id: v.pipe(
-    v.string(expected('a string')),
-    v.regex(ACTION_ID, 'must be kebab-case (a-z, 0-9 and single hyphens)'),
-    v.maxLength(64, 'must be at most 64 characters'),
-  ),
-  label: text(100),
-  description: text(500),
-  args: v.optional(
-    v.record(
-      v.pipe(
-        v.string('must be a string'),
-        v.regex(ARG_NAME, 'must be a lowercase name (a-z, 0-9, _), at most 32 characters'),
-      ),
-      IntegerArgSchema,
-      expected('an object'),
+const IMPLEMENTED = Object.keys(CHAT_ACTIONS_IMPLEMENTED).join(', ')
+const wellFormedId = (id: string) => ACTION_ID.test(id) && id.length <= 64
+const ARG_NAME_FORM = (name: string) => ARG_NAME.test(name)
+
+const ChatActionSchema = v.pipe(
+  object({
+    id: v.pipe(
+      v.string(expected('a string')),
+      v.regex(ACTION_ID, 'must be kebab-case (a-z, 0-9 and single hyphens)'),
+      v.maxLength(64, 'must be at most 64 characters'),
     ),
+    label: text(100),
+    description: text(500),
+    args: v.optional(
+      v.record(
+        v.pipe(
+          v.string('must be a string'),
+          v.regex(ARG_NAME, 'must be a lowercase name (a-z, 0-9, _), at most 32 characters'),
+        ),
+        IntegerArgSchema,
+        expected('an object'),
+      ),
+    ),
+  }),
+  // Checked once the id and the arguments are well-formed: an action nothing implements
+  // would be offered to clients and never answered, and an argument its handler does not
+  // read would be ignored.
+  v.forward(
+    v.check(
+      // An id already refused for its form is not refused again for this.
+      (action) => !wellFormedId(action.id) || isImplementedAction(action.id),
+      `must be an action the chat function implements: ${IMPLEMENTED}`,
+    ),
+    ['id'],
   ),
-})
+  v.forward(
+    v.check((action) => {
+      const reads: readonly string[] = isImplementedAction(action.id)
+        ? CHAT_ACTIONS_IMPLEMENTED[action.id].args
+        : []
+      const names = Object.keys(action.args ?? {})
+      // Names already refused for their form are not refused again for this.
+      return (
+        names.some((name) => !ARG_NAME_FORM(name)) || names.every((name) => reads.includes(name))
+      )
+    }, 'must name only arguments the action reads'),
+    ['args'],
+  ),
+)
 
 export const ChatConfigSchema = object({
   actions: v.pipe(

@@ -4,7 +4,11 @@ import type { Registry } from 'prom-client'
 import * as v from 'valibot'
 import type { KeySet } from '#shared/auth/keys.ts'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
+import type { MessageBus } from '#shared/bus/bus.ts'
+import { createInProcessBus } from '#shared/bus/in-process-bus.ts'
+import { createRedisBus } from '#shared/bus/redis-bus.ts'
 import type { ConfigCache } from '#shared/config/cache.ts'
+import { RECONCILE_SECONDS } from '#shared/config/reload.ts'
 import type { ConfigService } from '#shared/config/schemas.ts'
 import { parseCorsOrigins } from '#shared/http/cors.ts'
 import { LOG_LEVELS, type Logger } from '#shared/log.ts'
@@ -47,6 +51,17 @@ export const CORS_ENTRY = v.optional(
   '',
 )
 
+/** How often every config is re-read from SQL, whatever the hints say (reload.ts). */
+export const RECONCILE_ENTRY = v.optional(
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+(\.\d+)?$/, 'must be a number of seconds'),
+    v.transform(Number),
+    v.minValue(0.05, 'must be at least 0.05 seconds'),
+  ),
+  String(RECONCILE_SECONDS),
+)
+
 /** What every function reads. */
 export const COMMON_ENV = {
   PORT: PORT_ENTRY,
@@ -56,6 +71,7 @@ export const COMMON_ENV = {
   AUTH_AUDIENCE: v.pipe(v.string('required, the token audience'), v.minLength(1, 'required')),
   LOG_LEVEL: LOG_LEVEL_ENTRY,
   CORS_ALLOWED_ORIGINS: CORS_ENTRY,
+  CONFIG_RECONCILE_SECONDS: RECONCILE_ENTRY,
 }
 
 /** Functions that verify tokens with the auth function's published keys (all but auth). */
@@ -120,6 +136,8 @@ export interface FunctionDeps<
   keys: KeySet | undefined
   /** Origins allowed by CORS (none by default). */
   corsOrigins: readonly string[]
+  /** Messages between replicas: config hints, chat replies. */
+  bus: MessageBus
 }
 
 /**
@@ -137,6 +155,17 @@ export async function connectRedis(redisUrl: string): Promise<Redis> {
   })
   redis.on('error', () => {}) // reported by the limiter's fallback, not as an unhandled event
   return redis
+}
+
+/** Redis pub/sub with Redis; without it, the process's own (npm start: every function in it). */
+export function busFor(
+  redisUrl: string | undefined,
+  redis: Redis | undefined,
+  log: Logger,
+): Promise<MessageBus> {
+  return redisUrl && redis
+    ? createRedisBus({ url: redisUrl, publisher: redis, log })
+    : Promise.resolve(createInProcessBus({ log }))
 }
 
 /** On Redis while it answers, per replica while it does not; in process without Redis. */

@@ -1,6 +1,7 @@
 import type * as v from 'valibot'
 import { createVerifier } from '#shared/auth/verifier.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
+import { keepCurrent, type Reload } from '#shared/config/reload.ts'
 import type { ConfigService } from '#shared/config/schemas.ts'
 import { connect } from '#shared/db/client.ts'
 import { loadEnv } from '#shared/env.ts'
@@ -18,6 +19,7 @@ import { createLogger } from '#shared/log.ts'
 import type { FunctionDefinition } from './definition.ts'
 import { installLastResort } from './last-resort.ts'
 import {
+  busFor,
   connectRedis,
   cursorSecretOf,
   type FunctionEnv,
@@ -47,6 +49,7 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
   const db = instrumentPool(connect(env.DATABASE_URL), metrics)
   const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL) : undefined
   const limiter = rateLimiterFor(redis, log)
+  const bus = await busFor(env.REDIS_URL, redis, log)
   const config = new ConfigCache(db, definition.services, log)
   // Started before the app is built: the connection opens (postgres.js connects from a
   // timer) and the query runs as soon as the event loop is free.
@@ -70,9 +73,11 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
     env,
     keys,
     corsOrigins: env.CORS_ALLOWED_ORIGINS,
+    bus,
   })
   const app = definition.build(deps)
   let stopBackground: (() => Promise<void>) | undefined
+  let reload: Reload | undefined
   registerHealth(app, readiness)
   registerMetrics(app, metrics)
   // Work that needs no database, done while PostgreSQL sets up the session rather than
@@ -100,6 +105,8 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
     listenAfter: settledWithin(configLoaded, LISTEN_GRACE_MS),
     onShutdown: async () => {
       await stopBackground?.()
+      await reload?.stop()
+      await bus.close()
       await db.end({ timeout: 5 })
       redis?.disconnect()
     },
@@ -117,6 +124,13 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
   readiness.ready()
   log.info({ port: served.port }, `${definition.name} ready`)
   log.flush() // lines are batched; this one is waited for
+  // Hot reload starts once ready: its subscription is not on the way to the first request.
+  reload = keepCurrent(config, {
+    bus,
+    log,
+    reconcileMs: env.CONFIG_RECONCILE_SECONDS * 1000,
+    metrics,
+  })
 }
 
 /**

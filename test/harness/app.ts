@@ -4,6 +4,7 @@ import type { Sql } from 'postgres'
 import { beforeAll } from 'vitest'
 import type { KeySet } from '#shared/auth/keys.ts'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
+import { createInProcessBus } from '#shared/bus/in-process-bus.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
 import { loadEnv } from '#shared/env.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
@@ -132,6 +133,7 @@ export function createTestKit(auth: TestAuth): TestKit {
         env,
         keys,
         corsOrigins: [],
+        bus: createInProcessBus({ log }),
       })
       Object.assign(deps as object, options.with)
       return { app: fn.build(deps), deps, config, keys, verifier: auth.verifier }

@@ -1,0 +1,245 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { afterEach, describe, expect, inject, it, vi } from 'vitest'
+import { createLogger } from '#shared/log.ts'
+import { connectRedis } from '#shared/runtime/process.ts'
+import { findOnPath, freePort, waitForPort } from '#test/harness/local-servers.ts'
+import type { BusHandlers, MessageBus } from './bus.ts'
+import { createRedisBus, subscriberRetryDelay } from './redis-bus.ts'
+
+/**
+ * The Redis bus where Redis itself misbehaves. The run's shared Redis serves the plain
+ * cases; the outage cases kill and restart a redis-server of their own (never the shared
+ * one: other test files use it at the same time).
+ */
+
+const log = createLogger('redis-bus-test', { level: 'silent' })
+const REDIS_SERVER = findOnPath('redis-server')
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A redis-server on `port` that this file may SIGKILL. */
+async function startRedisOn(port: number): Promise<ChildProcess> {
+  if (!REDIS_SERVER) throw new Error('redis-server is not on the PATH; the outage cases need one')
+  const child = spawn(
+    REDIS_SERVER,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  )
+  cleanups.push(() => kill(child))
+  await waitForPort(port, child)
+  return child
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+}
+
+async function bus(url: string, publisher?: Redis): Promise<MessageBus> {
+  const created = await createRedisBus({ url, log, ...(publisher ? { publisher } : {}) })
+  cleanups.push(() => created.close())
+  return created
+}
+
+/** A plain client, to look at the server from outside the bus. */
+function inspector(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+  redis.on('error', () => {}) // the outage tests expect it to see errors
+  cleanups.push(() => redis.disconnect())
+  return redis
+}
+
+async function clientCount(redis: Redis): Promise<number> {
+  return Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1])
+}
+
+async function subscribers(redis: Redis, channel: string): Promise<number> {
+  const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number]
+  return Number(count)
+}
+
+/**
+ * Everything that would reach the process's last resort: unhandled rejections, uncaught
+ * exceptions, and ioredis' report of an 'error' event nobody listens to.
+ */
+function watchUnhandled(): () => unknown[] {
+  const seen: unknown[] = []
+  const record = (what: unknown) => seen.push(what)
+  process.on('unhandledRejection', record)
+  process.on('uncaughtException', record)
+  const consoleError = vi.spyOn(console, 'error')
+  cleanups.push(() => {
+    process.off('unhandledRejection', record)
+    process.off('uncaughtException', record)
+    consoleError.mockRestore()
+  })
+  return () => [...seen, ...consoleError.mock.calls]
+}
+
+interface Recorder {
+  got: Array<[string, string]>
+  subscribed: number
+  lost: unknown[]
+  handlers: BusHandlers
+}
+
+function recorder(): Recorder {
+  const rec: Recorder = {
+    got: [],
+    subscribed: 0,
+    lost: [],
+    handlers: {
+      message: (channel, message) => {
+        rec.got.push([channel, message])
+      },
+      subscribed: () => {
+        rec.subscribed++
+      },
+      lost: (error) => {
+        rec.lost.push(error)
+      },
+    },
+  }
+  return rec
+}
+
+let run = 0
+const channelName = (what: string) => `redis-bus-test:${process.pid}:${Date.now()}:${run++}:${what}`
+
+describe('the Redis bus', () => {
+  it('delivers a burst of 200 messages, all of them, in order', async () => {
+    const url = inject('redisUrl')
+    const [publisher, subscriber] = [await bus(url), await bus(url)]
+    const channel = channelName('burst')
+    const rec = recorder()
+    subscriber.subscribe([channel], rec.handlers)
+    await vi.waitFor(() => expect(rec.subscribed).toBe(1))
+
+    const sent = Array.from({ length: 200 }, (_, i) => `message ${i}`)
+    await Promise.all(sent.map((message) => publisher.publish(channel, message)))
+
+    await vi.waitFor(() => expect(rec.got).toHaveLength(200), 5000)
+    expect(rec.got.map(([, message]) => message)).toEqual(sent)
+  })
+
+  it('unsubscribes a shared channel only when its last subscription closes', async () => {
+    const url = inject('redisUrl')
+    const [server, subscriber] = [inspector(url), await bus(url)]
+    const [x, y] = [channelName('x'), channelName('y')]
+    const [a, b] = [recorder(), recorder()]
+    const first = subscriber.subscribe([x, y], a.handlers)
+    const second = subscriber.subscribe([x], b.handlers)
+    await vi.waitFor(() => expect([a.subscribed, b.subscribed]).toEqual([1, 1]))
+    expect([await subscribers(server, x), await subscribers(server, y)]).toEqual([1, 1])
+
+    await first.close()
+    expect([await subscribers(server, x), await subscribers(server, y)]).toEqual([1, 0])
+    await second.close()
+    expect(await subscribers(server, x)).toBe(0)
+  })
+
+  it('opens its subscriber connection at the first subscribe and closes what it opened', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`
+    await startRedisOn(Number(new URL(url).port))
+    const server = inspector(url)
+    await vi.waitFor(async () => expect(await clientCount(server)).toBe(1))
+
+    const own = await bus(url)
+    await vi.waitFor(async () => expect(await clientCount(server)).toBe(2)) // its publisher
+    expect(own.connected).toBe(true) // nothing subscribed: the publisher's state
+    const rec = recorder()
+    const channel = channelName('x')
+    own.subscribe([channel], rec.handlers)
+    await vi.waitFor(() => expect(rec.subscribed).toBe(1))
+    expect(await clientCount(server)).toBe(3)
+    expect(own.connected).toBe(true)
+
+    await own.close()
+    expect(own.connected).toBe(false)
+    await vi.waitFor(async () => expect(await clientCount(server)).toBe(1))
+    expect(rec.lost).toEqual([]) // closing is not losing
+
+    // A publisher it was given stays open, and it is the only command connection.
+    const given = await connectRedis(url)
+    cleanups.push(() => given.disconnect())
+    const sharing = await bus(url, given)
+    sharing.subscribe([channel], recorder().handlers)
+    await vi.waitFor(async () => expect(await subscribers(server, channel)).toBe(1))
+    expect(await clientCount(server)).toBe(3)
+    await sharing.close()
+    await vi.waitFor(async () => expect(await clientCount(server)).toBe(2))
+    expect(await given.ping()).toBe('PONG')
+  })
+
+  it('survives its Redis being killed and started again on the same port', async () => {
+    const unhandled = watchUnhandled()
+    const port = await freePort()
+    const url = `redis://127.0.0.1:${port}`
+    let redis = await startRedisOn(port)
+    const own = await bus(url)
+    const [x, y] = [channelName('x'), channelName('y')]
+    const a = recorder()
+    own.subscribe([x], a.handlers)
+    await vi.waitFor(() => expect(a.subscribed).toBe(1))
+    await own.publish(x, 'before')
+    await vi.waitFor(() => expect(a.got).toEqual([[x, 'before']]))
+
+    await kill(redis)
+    await vi.waitFor(() => expect(a.lost).toHaveLength(1), 2000)
+    expect(a.lost[0]).toBeInstanceOf(Error)
+    expect(own.connected).toBe(false)
+    const publishing = performance.now()
+    await expect(own.publish(x, 'during')).rejects.toThrow()
+    expect(performance.now() - publishing).toBeLessThan(1000)
+
+    // Subscribed while Redis is away: it gets its subscribed() when Redis is back.
+    const b = recorder()
+    own.subscribe([y], b.handlers)
+    await sleep(3000) // long enough for several failed attempts and a backoff past 1 s
+    expect({ lost: a.lost.length, a: a.subscribed, b: b.subscribed, bLost: b.lost }).toEqual({
+      lost: 1, // once per drop, not once per failed attempt
+      a: 1,
+      b: 0,
+      bLost: [],
+    })
+
+    redis = await startRedisOn(port)
+    const restarted = performance.now()
+    await vi.waitFor(() => expect([a.subscribed, b.subscribed]).toEqual([2, 1]), 5000)
+    // The backoff is capped at 1 s (ioredis' default would be waiting up to 5 s by now).
+    expect(performance.now() - restarted).toBeLessThan(1800)
+    expect(own.connected).toBe(true)
+
+    // Published after subscribed(): it arrives, from another client and from the bus.
+    await inspector(url).publish(x, 'after')
+    await vi.waitFor(() =>
+      expect(a.got).toEqual([
+        [x, 'before'],
+        [x, 'after'],
+      ]),
+    )
+    // Its publisher reconnects on its own (default) schedule.
+    await vi.waitFor(() => own.publish(y, 'published by the bus'), { timeout: 10_000 })
+    await vi.waitFor(() => expect(b.got).toContainEqual([y, 'published by the bus']))
+
+    await own.close()
+    await kill(redis)
+    await sleep(100) // anything late from the closed clients would show here
+    expect(unhandled()).toEqual([])
+  })
+
+  it('backs off 50 ms doubling, capped at 1 s, and never gives up', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(subscriberRetryDelay)).toEqual([
+      50, 100, 200, 400, 800, 1000, 1000,
+    ])
+    expect(subscriberRetryDelay(10_000)).toBe(1000)
+  })
+})
