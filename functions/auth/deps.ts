@@ -10,8 +10,8 @@ import type { MachineClients } from './lib/clients.ts'
 /** What the auth function is built from; its definition makes them once per process. */
 export interface AuthDeps {
   db: Sql
-  /** `auth` (token lifetimes) and `ratelimits` (guest sign-in per address). */
-  config: ConfigReader<'auth' | 'ratelimits'>
+  /** `auth` (token lifetimes), `ratelimits` (guest sign-in per address), `features`. */
+  config: ConfigReader<'auth' | 'ratelimits' | 'features'>
   /** The active signing key plus the keys still published for rotation. */
   keys: KeySet
   issuer: string

@@ -12,7 +12,7 @@ import { AUTH_ENV, loadAuthKeys } from './lib/env.ts'
 export const auth = defineFunction({
   name: 'auth',
   description: 'Guest sign-in, token refresh, client credentials and the JWKS',
-  services: ['auth', 'ratelimits'],
+  services: ['auth', 'ratelimits', 'features'],
   env: AUTH_ENV,
   keys: (env) => loadAuthKeys(env),
   cursors: false,

@@ -39,6 +39,7 @@ import { registerDocs } from '../docs.ts'
 import { FUNCTIONS } from '../functions.ts'
 import { ownerOf } from '../gateway.ts'
 import { apiDocumentYaml } from '../openapi.ts'
+import { devClient, devClientLines } from './dev-client.ts'
 import { startEmbeddedPostgres } from './postgres.ts'
 
 /**
@@ -87,7 +88,10 @@ const databaseUrl = env.DATABASE_URL ?? embedded?.url ?? ''
 // What every function would be given by its deployment, supplied here; anything the
 // user sets in the environment wins. AUTH_JWKS_URL is validated like everywhere but not
 // fetched: every function here trusts the one key set the auth function loads.
+// Without AUTH_CLIENTS, one development client, so that the config routes work at once.
+const dev = process.env.AUTH_CLIENTS ? undefined : await devClient(dataDir)
 const supplied: Record<string, string | undefined> = {
+  ...(dev ? { AUTH_CLIENTS: dev.authClients } : {}),
   AUTH_JWKS_URL: `http://localhost:${env.PORT}/.well-known/jwks.json`,
   AUTH_SIGNING_KEY: await persistentDevKey(dataDir),
   CURSOR_SECRET: await persistentSecret(join(dataDir, 'cursor-secret')),
@@ -186,6 +190,8 @@ log.info(
 )
 // Log lines go out in batches; the one a person waits for goes out now.
 log.flush()
+if (dev)
+  process.stderr.write(`${devClientLines(dev, `http://${shownHost}:${served.port}`).join('\n')}\n`)
 readiness.ready()
 // One cache for every function here, kept current by the same hints and reconciles.
 const reload = keepCurrent(config, {

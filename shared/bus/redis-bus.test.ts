@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, inject, it, vi } from 'vitest'
@@ -84,6 +85,42 @@ function watchUnhandled(): () => unknown[] {
   return () => [...seen, ...consoleError.mock.calls]
 }
 
+/**
+ * A TCP proxy to `target` that holds what clients send for `delayMs`, like a slow
+ * network between the bus and Redis; `drop()` cuts every connection through it.
+ */
+async function slowProxy(target: URL, delayMs: number): Promise<{ url: string; drop(): void }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => {}) // a cut connection; 'close' below tears down its pair
+      socket.on('close', () => {
+        sockets.delete(socket)
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    client.on('data', (chunk) => {
+      setTimeout(() => upstream.write(chunk), delayMs)
+    })
+    upstream.pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const drop = () => {
+    for (const socket of sockets) socket.destroy()
+  }
+  cleanups.push(() => {
+    drop()
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  const url = new URL(target)
+  url.hostname = '127.0.0.1'
+  url.port = String((server.address() as AddressInfo).port)
+  return { url: url.href, drop }
+}
+
 interface Recorder {
   got: Array<[string, string]>
   subscribed: number
@@ -128,6 +165,48 @@ describe('the Redis bus', () => {
 
     await vi.waitFor(() => expect(rec.got).toHaveLength(200), 5000)
     expect(rec.got.map(([, message]) => message)).toEqual(sent)
+  })
+
+  it('calls subscribed() only once Redis holds the subscription, even over a slow link', async () => {
+    const url = inject('redisUrl')
+    const direct = inspector(url)
+    // Whatever the bus sends reaches Redis 150 ms late; another replica's PUBLISH does not.
+    const proxy = await slowProxy(new URL(url), 150)
+    const slow = await bus(proxy.url)
+    const failures: unknown[] = []
+    /** In subscribed(): at once, another replica publishes on every channel subscribed. */
+    const publishing = (name: string, channels: string[]) => {
+      const rec = recorder()
+      const subscribed = () => {
+        rec.subscribed++
+        for (const channel of channels) {
+          direct.publish(channel, `${name} ${rec.subscribed}`).catch((e) => failures.push(e))
+        }
+      }
+      return { rec, handlers: { ...rec.handlers, subscribed } }
+    }
+    const [x, y] = [channelName('x'), channelName('y')]
+    const a = publishing('a', [x])
+    slow.subscribe([x], a.handlers) // while its connection is still opening
+    await vi.waitFor(() => expect(a.rec.got).toEqual([[x, 'a 1']]), 3000)
+    const b = publishing('b', [x, y])
+    slow.subscribe([x, y], b.handlers) // on a connection up and subscribed
+    await vi.waitFor(
+      () =>
+        expect(b.rec.got).toEqual([
+          [x, 'b 1'],
+          [y, 'b 1'],
+        ]),
+      3000,
+    )
+
+    proxy.drop() // and after a reconnection
+    await vi.waitFor(() => expect([a.rec.lost.length, b.rec.lost.length]).toEqual([1, 1]))
+    await vi.waitFor(() => {
+      expect(a.rec.got).toContainEqual([x, 'a 2'])
+      expect(b.rec.got).toContainEqual([y, 'b 2'])
+    }, 5000)
+    expect(failures).toEqual([])
   })
 
   it('unsubscribes a shared channel only when its last subscription closes', async () => {
@@ -203,7 +282,8 @@ describe('the Redis bus', () => {
     // Subscribed while Redis is away: it gets its subscribed() when Redis is back.
     const b = recorder()
     own.subscribe([y], b.handlers)
-    await sleep(3000) // long enough for several failed attempts and a backoff past 1 s
+    // Long enough for a backoff past 1 s: uncapped, the next attempt would be seconds away.
+    await sleep(4000)
     expect({ lost: a.lost.length, a: a.subscribed, b: b.subscribed, bLost: b.lost }).toEqual({
       lost: 1, // once per drop, not once per failed attempt
       a: 1,

@@ -4,8 +4,10 @@ import type { Sql } from 'postgres'
 import { beforeAll } from 'vitest'
 import type { KeySet } from '#shared/auth/keys.ts'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
+import type { MessageBus } from '#shared/bus/bus.ts'
 import { createInProcessBus } from '#shared/bus/in-process-bus.ts'
 import { ConfigCache } from '#shared/config/cache.ts'
+import { keepCurrent, type Reload } from '#shared/config/reload.ts'
 import { loadEnv } from '#shared/env.ts'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { createLogger, type Logger } from '#shared/log.ts'
@@ -40,6 +42,10 @@ export interface BuildOptions<D> {
   env?: Record<string, string>
   /** Dependencies replaced after `prepare` (a fake provisioner, a limiter, fault hooks). */
   with?: Partial<D>
+  /** The bus the app publishes on and, with `reconcileMs`, its config cache listens to. */
+  bus?: MessageBus
+  /** Keep the app's config current as a function's process does (hints, reconcile). */
+  reconcileMs?: number
 }
 
 export interface Built<D> {
@@ -50,6 +56,8 @@ export interface Built<D> {
   /** The key set the app's tokens are signed with and checked against. */
   keys: KeySet
   verifier: AccessTokenVerifier
+  /** Its hot reload, when `reconcileMs` was given: stop it at the end of the test. */
+  reload: Reload | undefined
 }
 
 export interface CallOptions {
@@ -121,6 +129,7 @@ export function createTestKit(auth: TestAuth): TestKit {
       const log = options.log ?? quiet
       const config = new ConfigCache(options.configDb ?? options.db, fn.services, log)
       await config.load()
+      const bus = options.bus ?? createInProcessBus({ log })
       const deps = await fn.prepare({
         db: options.db,
         config,
@@ -133,10 +142,14 @@ export function createTestKit(auth: TestAuth): TestKit {
         env,
         keys,
         corsOrigins: [],
-        bus: createInProcessBus({ log }),
+        bus,
       })
       Object.assign(deps as object, options.with)
-      return { app: fn.build(deps), deps, config, keys, verifier: auth.verifier }
+      const reload =
+        options.reconcileMs === undefined
+          ? undefined
+          : keepCurrent(config, { bus, log, reconcileMs: options.reconcileMs })
+      return { app: fn.build(deps), deps, config, keys, verifier: auth.verifier, reload }
     },
     async app(definition, options) {
       return (await this.build(definition, options)).app

@@ -1,5 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto'
+import { featureEnabled } from '#shared/config/features.ts'
 import { withUser } from '#shared/db/tenant.ts'
+import { ApiError } from '#shared/http/errors.ts'
 import { rateLimit } from '#shared/http/rate-limit.ts'
 import { route } from '../deps.ts'
 import { clientAddress } from '../lib/client-address.ts'
@@ -37,7 +39,7 @@ export const guestSignIn = route({
     description: 'The guest and its token pair',
     schema: UserTokenResponseSchema,
   },
-  errors: ['RATE_LIMITED', 'PAYLOAD_TOO_LARGE'],
+  errors: ['RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN'],
   // The one unauthenticated route that writes: limited per client address, with the
   // policy read per request so a config change applies at once.
   use: (deps) => [
@@ -51,6 +53,9 @@ export const guestSignIn = route({
     }),
   ],
   async handler(c, deps) {
+    if (!featureEnabled(deps.config, 'guest_signin')) {
+      throw new ApiError('FORBIDDEN', { detail: 'Guest sign-in is turned off for now.' })
+    }
     const newHandle = deps.newHandle ?? randomHandle
     const userId = randomUUID()
     const ttl = deps.config.get('auth').refresh_token_ttl_seconds
