@@ -225,6 +225,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<MessageB
       }
       const redis = subscriberConnection()
       if (redis.status === 'ready') {
+        queueMicrotask(() => announce(entry))
         // All of its channels, shared ones too: their acknowledgement (after any earlier
         // SUBSCRIBE of the same channel) is what says this subscription is in place.
         const epoch = connection
