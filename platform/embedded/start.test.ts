@@ -151,4 +151,99 @@ describe('npm start', () => {
     expect(await new Promise((resolve) => bad.on('exit', resolve))).toBe(1)
     expect(text).toMatch(/^CORS_ALLOWED_ORIGINS: /m)
   })
+
+  it('makes a development machine client without AUTH_CLIENTS, and a config it writes applies at once', async () => {
+    const port = await freePort()
+    const api = `http://127.0.0.1:${port}`
+    const running = await start(port)
+    try {
+      await until(() => running.output().includes('Machine client for the config routes'))
+      const secret = /id dev, secret (\S+)/.exec(running.output())?.[1] as string
+      expect(running.output()).toContain(`curl -s -X POST http://localhost:${port}/v1/auth/token`)
+      const token = await fetch(`${api}/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: 'dev',
+          client_secret: secret,
+        }),
+      })
+      expect(token.status).toBe(200)
+      const ops = ((await token.json()) as { access_token: string }).access_token
+      const current = await fetch(`${api}/v1/configs/projects`, {
+        headers: { authorization: `Bearer ${ops}` },
+      })
+      const put = await fetch(`${api}/v1/configs/projects`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${ops}`,
+          'content-type': 'application/json',
+          'if-match': current.headers.get('etag') ?? '',
+        },
+        body: JSON.stringify({ data: { max_projects_per_org: 3 } }),
+      })
+      expect(put.status, await put.clone().text()).toBe(200)
+      const version = ((await put.json()) as { version: number }).version
+      // The in-process bus brings the new version to the one cache of every function.
+      for (let i = 0; i < 100; i++) {
+        const ready = (await (await fetch(`${api}/readyz`)).json()) as {
+          configs: Record<string, number>
+        }
+        if (ready.configs.projects === version) break
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      const ready = (await (await fetch(`${api}/readyz`)).json()) as {
+        configs: Record<string, number>
+      }
+      expect(ready.configs.projects).toBe(version)
+    } finally {
+      running.child.kill('SIGTERM')
+    }
+    expect(await running.exited, running.output()).toBe(0)
+  })
+
+  it('reads AUTH_CLIENTS exactly as the auth function does, and then makes no client of its own', async () => {
+    const port = await freePort()
+    const secret = 'a-secret-of-the-operator-0123456789abcdef'
+    const { createHash } = await import('node:crypto')
+    const clients = JSON.stringify({
+      pipeline: {
+        secret_sha256: createHash('sha256').update(secret).digest('hex'),
+        scopes: ['config:read'],
+      },
+    })
+    const running = await start(port, { AUTH_CLIENTS: clients })
+    try {
+      const grant = (client_id: string, client_secret: string) =>
+        fetch(`http://127.0.0.1:${port}/v1/auth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ grant_type: 'client_credentials', client_id, client_secret }),
+        })
+      const ok = await grant('pipeline', secret)
+      expect(ok.status).toBe(200)
+      expect(((await ok.json()) as { scope: string }).scope).toBe('config:read')
+      expect((await grant('dev', 'anything')).status).toBe(401)
+      expect(running.output()).not.toContain('Machine client for the config routes')
+    } finally {
+      running.child.kill('SIGTERM')
+    }
+    expect(await running.exited, running.output()).toBe(0)
+
+    const bad = spawn(process.execPath, ['platform/embedded/start.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        AUTH_CLIENTS: '{not json',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let text = ''
+    bad.stderr?.on('data', (chunk) => (text += chunk))
+    expect(await new Promise((resolve) => bad.on('exit', resolve))).toBe(1)
+    expect(text).toMatch(/^AUTH_CLIENTS: must be JSON/m)
+    expect(text).not.toContain('{not json')
+  })
 })
