@@ -225,7 +225,6 @@ export async function createRedisBus(options: RedisBusOptions): Promise<MessageB
       }
       const redis = subscriberConnection()
       if (redis.status === 'ready') {
-        queueMicrotask(() => announce(entry))
         // All of its channels, shared ones too: their acknowledgement (after any earlier
         // SUBSCRIBE of the same channel) is what says this subscription is in place.
         const epoch = connection
@@ -248,7 +247,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<MessageB
       entries.clear()
       byChannel.clear()
       await Promise.all([
-        subscriber ? quit(subscriber) : undefined,
+        undefined,
         ownsPublisher ? quit(publisher) : undefined,
       ])
       if (!ownsPublisher) publisher.off('error', onPublisherError)
