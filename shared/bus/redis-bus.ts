@@ -247,7 +247,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<MessageB
       entries.clear()
       byChannel.clear()
       await Promise.all([
-        undefined,
+        subscriber ? quit(subscriber) : undefined,
         ownsPublisher ? quit(publisher) : undefined,
       ])
       if (!ownsPublisher) publisher.off('error', onPublisherError)
