@@ -1,3 +1,5 @@
+import type { Logger } from '#shared/log.ts'
+
 /**
  * The message bus (DESIGN.md §4, §5): fire-and-forget messages on named channels, between
  * every replica of every function. Config hot-reload sends its hints on it, chat its
@@ -40,4 +42,25 @@ export interface MessageBus {
   readonly connected: boolean
   /** Ends every subscription and the bus's own connections. */
   close(): Promise<void>
+}
+
+/**
+ * Hands one message to one subscription. A handler that throws, or an async one that
+ * rejects, is logged with its channel and must not stop delivery to the others, nor become
+ * an unhandled rejection: both buses deliver through this.
+ */
+export function deliverTo(
+  handlers: BusHandlers,
+  channel: string,
+  message: string,
+  log: Logger,
+): void {
+  const failed = (error: unknown) =>
+    log.error({ err: error, channel }, 'bus message handler failed; delivering to the others')
+  try {
+    const result: unknown = handlers.message(channel, message)
+    if (result instanceof Promise) result.catch(failed)
+  } catch (error) {
+    failed(error)
+  }
 }

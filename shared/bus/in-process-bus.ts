@@ -1,5 +1,5 @@
 import type { Logger } from '#shared/log.ts'
-import type { BusHandlers, MessageBus, Subscription } from './bus.ts'
+import { type BusHandlers, deliverTo, type MessageBus, type Subscription } from './bus.ts'
 
 /**
  * The bus for `npm start`, where every function shares one process (bus.ts). Nothing can
@@ -24,18 +24,7 @@ export function createInProcessBus(options: { log: Logger }): MessageBus {
   let closed = false
 
   function deliver(entry: Entry, channel: string, message: string): void {
-    if (!entry.open) return
-    try {
-      const result: unknown = entry.handlers.message(channel, message)
-      // An async handler's rejection must not become an unhandled rejection either.
-      if (result instanceof Promise) result.catch((error) => handlerFailed(error, channel))
-    } catch (error) {
-      handlerFailed(error, channel)
-    }
-  }
-
-  function handlerFailed(error: unknown, channel: string): void {
-    log.error({ err: error, channel }, 'bus message handler failed; delivering to the others')
+    if (entry.open) deliverTo(entry.handlers, channel, message, log)
   }
 
   function unsubscribe(entry: Entry): void {

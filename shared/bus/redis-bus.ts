@@ -1,6 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
 import type { Logger } from '#shared/log.ts'
-import type { BusHandlers, MessageBus, Subscription } from './bus.ts'
+import { type BusHandlers, deliverTo, type MessageBus, type Subscription } from './bus.ts'
 
 /**
  * The bus over Redis pub/sub, for replicas in a cluster (bus.ts). Two connections:
@@ -108,19 +108,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<MessageB
     if (!targets) return
     // A copy: a handler may close or open subscriptions while we iterate.
     for (const entry of [...targets]) {
-      if (!entry.open) continue
-      try {
-        const result: unknown = entry.handlers.message(channel, message)
-        // An async handler's rejection must not become an unhandled rejection either.
-        if (result instanceof Promise) result.catch((error) => handlerFailed(error, channel))
-      } catch (error) {
-        handlerFailed(error, channel)
-      }
+      if (entry.open) deliverTo(entry.handlers, channel, message, log)
     }
-  }
-
-  function handlerFailed(error: unknown, channel: string): void {
-    log.error({ err: error, channel }, 'bus message handler failed; delivering to the others')
   }
 
   function subscribeTo(redis: Redis, channels: readonly string[]): Promise<unknown> {
