@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util'
 
 /**
  * Benchmark options: `--name value` on the command line (after `npm run bench:x --`), or
- * the environment variable BENCH_<NAME>, or the default. `--help` prints them.
+ * the environment variable BENCH_<NAME>, or the default. `--help` prints them. An on/off
+ * option given alone (`--chaos`, last or followed by another option) means on.
  */
 
 export interface OptionSpec {
@@ -40,8 +41,16 @@ function parse<S extends Record<string, OptionSpec>>(
   spec: S,
   argv: string[],
 ): Values<S> {
+  const switches = Object.entries(spec)
+    .filter(([, option]) => typeof option.default === 'boolean')
+    .map(([name]) => `--${name}`)
+  const args = argv.map((arg, i) =>
+    switches.includes(arg) && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))
+      ? `${arg}=on`
+      : arg,
+  )
   const { values } = parseArgs({
-    args: argv,
+    args,
     options: {
       help: { type: 'boolean', short: 'h' },
       ...Object.fromEntries(Object.keys(spec).map((name) => [name, { type: 'string' as const }])),
@@ -83,7 +92,11 @@ function convert(name: string, raw: string, option: OptionSpec): number | boolea
 }
 
 function envName(name: string): string {
-  return `BENCH_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`
+  // pace-ms and paceMs both become BENCH_PACE_MS: a shell cannot set a name with a dash.
+  return `BENCH_${name
+    .replace(/[A-Z]/g, (c) => `_${c}`)
+    .replaceAll('-', '_')
+    .toUpperCase()}`
 }
 
 function show(value: number | boolean | string): string {

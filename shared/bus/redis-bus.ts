@@ -30,20 +30,28 @@ export interface RedisBusOptions {
   log: Logger
 }
 
-/** The subscriber's reconnection delay: 50 ms doubling per attempt, at most 1 s, forever. */
-export function subscriberRetryDelay(attempt: number): number {
+/**
+ * Reconnection delay of every Redis connection: 50 ms doubling per attempt, at most 1 s,
+ * forever. ioredis' default grows to 5 s (plus jitter), which would leave a writer unable
+ * to publish hints for seconds after Redis is back, while the subscribers already listen.
+ */
+export function reconnectDelay(attempt: number): number {
   return Math.min(50 * 2 ** Math.max(attempt - 1, 0), 1000)
 }
 
-/** The same settings as `connectRedis`, for a bus that is given no publisher. */
-const PUBLISHER_OPTIONS: RedisOptions = {
+/**
+ * A fail-fast command connection: a command while Redis is down rejects at once instead of
+ * queueing behind it. The process's own (`connectRedis`) and a bus's own publisher.
+ */
+export const COMMAND_CONNECTION_OPTIONS: RedisOptions = {
   commandTimeout: 200,
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
+  retryStrategy: reconnectDelay,
 }
 
 const SUBSCRIBER_OPTIONS: RedisOptions = {
-  retryStrategy: subscriberRetryDelay,
+  retryStrategy: reconnectDelay,
   // We resubscribe on 'ready' ourselves; ioredis must not send a second, stale set.
   autoResubscribe: false,
   autoResendUnfulfilledCommands: false,
@@ -70,7 +78,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<MessageB
   const { Redis } = await import('ioredis')
   const { url, log } = options
   const ownsPublisher = options.publisher === undefined
-  const publisher = options.publisher ?? new Redis(url, PUBLISHER_OPTIONS)
+  const publisher = options.publisher ?? new Redis(url, COMMAND_CONNECTION_OPTIONS)
   // The owner of a given publisher handles its errors too; this only keeps ours from
   // ever being an unhandled 'error' event.
   const onPublisherError = (error: unknown) => log.debug({ err: error }, 'bus publisher error')

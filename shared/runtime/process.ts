@@ -6,7 +6,7 @@ import type { KeySet } from '#shared/auth/keys.ts'
 import type { AccessTokenVerifier } from '#shared/auth/verifier.ts'
 import type { MessageBus } from '#shared/bus/bus.ts'
 import { createInProcessBus } from '#shared/bus/in-process-bus.ts'
-import { createRedisBus } from '#shared/bus/redis-bus.ts'
+import { COMMAND_CONNECTION_OPTIONS, createRedisBus } from '#shared/bus/redis-bus.ts'
 import type { ConfigCache } from '#shared/config/cache.ts'
 import { RECONCILE_SECONDS } from '#shared/config/reload.ts'
 import type { ConfigService } from '#shared/config/schemas.ts'
@@ -148,11 +148,7 @@ export interface FunctionDeps<
  */
 export async function connectRedis(redisUrl: string): Promise<Redis> {
   const { Redis } = await import('ioredis')
-  const redis = new Redis(redisUrl, {
-    commandTimeout: 200,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  })
+  const redis = new Redis(redisUrl, COMMAND_CONNECTION_OPTIONS)
   redis.on('error', () => {}) // reported by the limiter's fallback, not as an unhandled event
   return redis
 }
