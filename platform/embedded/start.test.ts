@@ -46,6 +46,22 @@ async function start(
   throw new Error(`npm start was not ready within 30 s:\n${text}`)
 }
 
+/** `npm start` with a bad variable: it must exit 1 before serving; resolves to its stderr. */
+async function refusedStart(
+  port: number,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const child = spawn(process.execPath, ['platform/embedded/start.ts'], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  child.stderr?.on('data', (chunk) => (text += chunk))
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1)
+  return text
+}
+
 async function until(check: () => boolean): Promise<void> {
   for (let waited = 0; !check(); waited += 20) {
     if (waited > 2_000) throw new Error('not seen within 2 s')
@@ -137,18 +153,7 @@ describe('npm start', () => {
     }
     expect(await running.exited, running.output()).toBe(0)
 
-    const bad = spawn(process.execPath, ['platform/embedded/start.ts'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        CORS_ALLOWED_ORIGINS: 'app.example',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let text = ''
-    bad.stderr?.on('data', (chunk) => (text += chunk))
-    expect(await new Promise((resolve) => bad.on('exit', resolve))).toBe(1)
+    const text = await refusedStart(port, dataDir, { CORS_ALLOWED_ORIGINS: 'app.example' })
     expect(text).toMatch(/^CORS_ALLOWED_ORIGINS: /m)
   })
 
@@ -231,18 +236,7 @@ describe('npm start', () => {
     }
     expect(await running.exited, running.output()).toBe(0)
 
-    const bad = spawn(process.execPath, ['platform/embedded/start.ts'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        AUTH_CLIENTS: '{not json',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let text = ''
-    bad.stderr?.on('data', (chunk) => (text += chunk))
-    expect(await new Promise((resolve) => bad.on('exit', resolve))).toBe(1)
+    const text = await refusedStart(port, dataDir, { AUTH_CLIENTS: '{not json' })
     expect(text).toMatch(/^AUTH_CLIENTS: must be JSON/m)
     expect(text).not.toContain('{not json')
   })
