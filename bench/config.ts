@@ -354,6 +354,10 @@ await runMain(async () => {
   out(
     `product metrics, summed over the replicas: config_propagation_seconds{service="${SERVICE}"} ${metrics.propagationCount} observations, mean ${metrics.propagationCount > 0 ? ((metrics.propagationSum / metrics.propagationCount) * 1000).toFixed(2) : '-'} ms; config_hints_total ${formatCounts(metrics.hints)}; config_reconciles_total ${formatCounts(metrics.reconciles)}`,
   )
+  if (latency.count === 0) {
+    // No p99 to print: every write fell in the outage (its length against --writes × --pace-ms).
+    throw new Error('no version reached the replicas by a hint; raise --writes or lower --outage')
+  }
   out('')
   out(`floor_p50_ms ${floor.latency.percentile(50).toFixed(3)}`)
   out(`floor_p99_ms ${floor.latency.percentile(99).toFixed(3)}`)

@@ -1,7 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { type ChildProcess, execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { findOnPath, freePort, waitForPort } from '#test/harness/local-servers.ts'
+import { findOnPath, freePort, spawnRedis, stopProcess } from '#test/harness/local-servers.ts'
 import { onCleanup } from './cleanup.ts'
 
 /**
@@ -9,9 +8,6 @@ import { onCleanup } from './cleanup.ts'
  * it keeps: `kill()` SIGKILLs it (every connection drops at once, as when a pod dies) and
  * `start()` starts it again on the same port, empty, so that clients find it where they
  * left it. No persistence. Stopped at cleanup however the benchmark ends.
- *
- * (test/harness/local-servers.ts's startLocalRedis picks a new port per start, which a
- * restart on the same address cannot use; the flags are the same.)
  */
 
 export interface BenchRedis {
@@ -43,20 +39,12 @@ export async function provideBenchRedis(): Promise<BenchRedis> {
 
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null
   const kill = async () => {
-    if (!child || !running()) return
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
+    if (child) await stopProcess(child, 'SIGKILL')
   }
   const start = async () => {
     if (closed) throw new Error('the bench Redis was stopped at cleanup')
     if (running()) return
-    child = spawn(
-      binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    )
-    await waitForPort(port, child)
+    child = await spawnRedis(binary, port)
   }
   onCleanup('stop the bench Redis', () => {
     closed = true

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, inject, it, vi } from 'vitest'
 import { createLogger, type Logger } from '#shared/log.ts'
-import type { BusHandlers, MessageBus, Subscription } from './bus.ts'
+import { type BusRecorder, recordBus, uniqueChannel } from '#test/harness/bus.ts'
+import type { MessageBus, Subscription } from './bus.ts'
 import { createInProcessBus } from './in-process-bus.ts'
 import { createRedisBus } from './redis-bus.ts'
 
@@ -46,36 +47,7 @@ function capturedLog(): { log: Logger; lines: Array<Record<string, unknown>> } {
   return { log, lines }
 }
 
-interface Recorder {
-  got: Array<[string, string]>
-  subscribed: number
-  lost: unknown[]
-  handlers: BusHandlers
-}
-
-function recorder(onMessage?: (channel: string, message: string) => void): Recorder {
-  const rec: Recorder = {
-    got: [],
-    subscribed: 0,
-    lost: [],
-    handlers: {
-      message(channel, message) {
-        rec.got.push([channel, message])
-        onMessage?.(channel, message)
-      },
-      subscribed: () => {
-        rec.subscribed++
-      },
-      lost: (error) => {
-        rec.lost.push(error)
-      },
-    },
-  }
-  return rec
-}
-
-let run = 0
-const channelName = (what: string) => `bus-test:${process.pid}:${Date.now()}:${run++}:${what}`
+const channelName = (what: string) => uniqueChannel('bus-test', what)
 
 describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
   let opened: MessageBus[] = []
@@ -90,7 +62,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
     return pair
   }
 
-  async function subscribed(...recs: Recorder[]): Promise<void> {
+  async function subscribed(...recs: BusRecorder[]): Promise<void> {
     await vi.waitFor(() => {
       for (const rec of recs) expect(rec.subscribed).toBe(1)
     })
@@ -103,7 +75,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
    */
   async function fence({ publisher, subscriber }: Replicas): Promise<void> {
     const channel = channelName('fence')
-    const rec = recorder()
+    const rec = recordBus()
     const subscription = subscriber.subscribe([channel], rec.handlers)
     await subscribed(rec)
     await publisher.publish(channel, 'fence')
@@ -114,7 +86,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
   it('delivers a message to every subscriber of its channel and to no other', async () => {
     const replicas = await open()
     const [x, y, z] = [channelName('x'), channelName('y'), channelName('z')]
-    const [a, b, c, d] = [recorder(), recorder(), recorder(), recorder()]
+    const [a, b, c, d] = [recordBus(), recordBus(), recordBus(), recordBus()]
     replicas.subscriber.subscribe([x], a.handlers)
     replicas.subscriber.subscribe([x, y], b.handlers)
     replicas.subscriber.subscribe([y], c.handlers)
@@ -149,7 +121,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
       const failures: unknown[] = []
       let returned = false
       let calledInside = false
-      const rec = recorder()
+      const rec = recordBus()
       replicas.subscriber.subscribe([channel], {
         ...rec.handlers,
         subscribed() {
@@ -173,7 +145,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
     const x = channelName('x')
     let publishing = false
     const insidePublish: boolean[] = []
-    const rec = recorder(() => insidePublish.push(publishing))
+    const rec = recordBus(() => insidePublish.push(publishing))
     replicas.subscriber.subscribe([x], rec.handlers)
     await subscribed(rec)
     publishing = true
@@ -187,7 +159,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
   it('close() of one subscription leaves the others on the same channel', async () => {
     const replicas = await open()
     const x = channelName('x')
-    const [a, b, c] = [recorder(), recorder(), recorder()]
+    const [a, b, c] = [recordBus(), recordBus(), recordBus()]
     const first: Subscription = replicas.subscriber.subscribe([x], a.handlers)
     replicas.subscriber.subscribe([x], b.handlers)
     const third = replicas.subscriber.subscribe([x], c.handlers)
@@ -223,7 +195,7 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
         throw new Error('handler bug')
       },
     })
-    const b = recorder()
+    const b = recordBus()
     replicas.subscriber.subscribe([x], b.handlers)
     await subscribed(b)
 
@@ -246,6 +218,6 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
     const x = channelName('x')
     await replicas.subscriber.close()
     await expect(replicas.subscriber.publish(x, 'late')).rejects.toThrow(/closed/)
-    expect(() => replicas.subscriber.subscribe([x], recorder().handlers)).toThrow(/closed/)
+    expect(() => replicas.subscriber.subscribe([x], recordBus().handlers)).toThrow(/closed/)
   })
 })

@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, inject, it, vi } from 'vitest'
 import { createLogger } from '#shared/log.ts'
 import { connectRedis } from '#shared/runtime/process.ts'
-import { findOnPath, freePort, waitForPort } from '#test/harness/local-servers.ts'
-import type { BusHandlers, MessageBus } from './bus.ts'
+import { recordBus, uniqueChannel } from '#test/harness/bus.ts'
+import { findOnPath, freePort, spawnRedis, stopProcess } from '#test/harness/local-servers.ts'
+import type { MessageBus } from './bus.ts'
 import { createRedisBus, reconnectDelay } from './redis-bus.ts'
 
 /**
@@ -27,22 +27,12 @@ afterEach(async () => {
 /** A redis-server on `port` that this file may SIGKILL. */
 async function startRedisOn(port: number): Promise<ChildProcess> {
   if (!REDIS_SERVER) throw new Error('redis-server is not on the PATH; the outage cases need one')
-  const child = spawn(
-    REDIS_SERVER,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  )
+  const child = await spawnRedis(REDIS_SERVER, port)
   cleanups.push(() => kill(child))
-  await waitForPort(port, child)
   return child
 }
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  child.kill('SIGKILL')
-  await exited
-}
+const kill = (child: ChildProcess) => stopProcess(child, 'SIGKILL')
 
 async function bus(url: string, publisher?: Redis): Promise<MessageBus> {
   const created = await createRedisBus({ url, log, ...(publisher ? { publisher } : {}) })
@@ -121,42 +111,14 @@ async function slowProxy(target: URL, delayMs: number): Promise<{ url: string; d
   return { url: url.href, drop }
 }
 
-interface Recorder {
-  got: Array<[string, string]>
-  subscribed: number
-  lost: unknown[]
-  handlers: BusHandlers
-}
-
-function recorder(): Recorder {
-  const rec: Recorder = {
-    got: [],
-    subscribed: 0,
-    lost: [],
-    handlers: {
-      message: (channel, message) => {
-        rec.got.push([channel, message])
-      },
-      subscribed: () => {
-        rec.subscribed++
-      },
-      lost: (error) => {
-        rec.lost.push(error)
-      },
-    },
-  }
-  return rec
-}
-
-let run = 0
-const channelName = (what: string) => `redis-bus-test:${process.pid}:${Date.now()}:${run++}:${what}`
+const channelName = (what: string) => uniqueChannel('redis-bus-test', what)
 
 describe('the Redis bus', () => {
   it('delivers a burst of 200 messages, all of them, in order', async () => {
     const url = inject('redisUrl')
     const [publisher, subscriber] = [await bus(url), await bus(url)]
     const channel = channelName('burst')
-    const rec = recorder()
+    const rec = recordBus()
     subscriber.subscribe([channel], rec.handlers)
     await vi.waitFor(() => expect(rec.subscribed).toBe(1))
 
@@ -176,7 +138,7 @@ describe('the Redis bus', () => {
     const failures: unknown[] = []
     /** In subscribed(): at once, another replica publishes on every channel subscribed. */
     const publishing = (name: string, channels: string[]) => {
-      const rec = recorder()
+      const rec = recordBus()
       const subscribed = () => {
         rec.subscribed++
         for (const channel of channels) {
@@ -213,7 +175,7 @@ describe('the Redis bus', () => {
     const url = inject('redisUrl')
     const [server, subscriber] = [inspector(url), await bus(url)]
     const [x, y] = [channelName('x'), channelName('y')]
-    const [a, b] = [recorder(), recorder()]
+    const [a, b] = [recordBus(), recordBus()]
     const first = subscriber.subscribe([x, y], a.handlers)
     const second = subscriber.subscribe([x], b.handlers)
     await vi.waitFor(() => expect([a.subscribed, b.subscribed]).toEqual([1, 1]))
@@ -234,7 +196,7 @@ describe('the Redis bus', () => {
     const own = await bus(url)
     await vi.waitFor(async () => expect(await clientCount(server)).toBe(2)) // its publisher
     expect(own.connected).toBe(true) // nothing subscribed: the publisher's state
-    const rec = recorder()
+    const rec = recordBus()
     const channel = channelName('x')
     own.subscribe([channel], rec.handlers)
     await vi.waitFor(() => expect(rec.subscribed).toBe(1))
@@ -250,7 +212,7 @@ describe('the Redis bus', () => {
     const given = await connectRedis(url)
     cleanups.push(() => given.disconnect())
     const sharing = await bus(url, given)
-    sharing.subscribe([channel], recorder().handlers)
+    sharing.subscribe([channel], recordBus().handlers)
     await vi.waitFor(async () => expect(await subscribers(server, channel)).toBe(1))
     expect(await clientCount(server)).toBe(3)
     await sharing.close()
@@ -265,7 +227,7 @@ describe('the Redis bus', () => {
     let redis = await startRedisOn(port)
     const own = await bus(url)
     const [x, y] = [channelName('x'), channelName('y')]
-    const a = recorder()
+    const a = recordBus()
     own.subscribe([x], a.handlers)
     await vi.waitFor(() => expect(a.subscribed).toBe(1))
     await own.publish(x, 'before')
@@ -280,7 +242,7 @@ describe('the Redis bus', () => {
     expect(performance.now() - publishing).toBeLessThan(1000)
 
     // Subscribed while Redis is away: it gets its subscribed() when Redis is back.
-    const b = recorder()
+    const b = recordBus()
     own.subscribe([y], b.handlers)
     // Long enough for a backoff past 1 s: uncapped, the next attempt would be seconds away.
     await sleep(4000)

@@ -107,23 +107,34 @@ export async function startLocalPostgres(binDir: string): Promise<LocalServer> {
   }
 }
 
-export async function startLocalRedis(binary: string): Promise<LocalServer> {
-  const port = await freePort()
+/**
+ * A redis-server on loopback `port` with nothing persisted, once it accepts connections.
+ * Tests and benchmarks that kill Redis start it again on the same port with this.
+ */
+export async function spawnRedis(binary: string, port: number): Promise<ChildProcess> {
   const child = spawn(
     binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
   await waitForPort(port, child)
+  return child
+}
+
+/** Sends `signal` unless the process has already exited; resolves once it has. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill(signal)
+  await exited
+}
+
+export async function startLocalRedis(binary: string): Promise<LocalServer> {
+  const port = await freePort()
+  const child = await spawnRedis(binary, port)
   return {
     url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        await exited
-      }
-    },
+    stop: () => stopProcess(child, 'SIGTERM'),
   }
 }
 
