@@ -45,7 +45,7 @@ describe('auth function process', () => {
     try {
       await waitReady(port, proc)
       const ready = (await (await fetch(`${base}/readyz`)).json()) as object
-      expect(ready).toEqual({ status: 'ready', configs: { auth: 1, ratelimits: 1 } })
+      expect(ready).toEqual({ status: 'ready', configs: { auth: 1, features: 1, ratelimits: 1 } })
 
       const res = await fetch(`${base}/v1/auth/guest`, { method: 'POST' })
       expect(res.status, proc.output()).toBe(201)

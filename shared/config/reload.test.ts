@@ -91,6 +91,17 @@ async function until(check: () => boolean, ms = 2_000): Promise<void> {
   }
 }
 
+/**
+ * Resolves once the reconcile a (re)subscription starts is done. The bus reports the
+ * subscription a microtask after subscribe(): the reconcile asked for here must queue
+ * behind that one, not before it, or the first reconcile would still be reading SQL
+ * when the test goes on.
+ */
+async function settled(reload: Reload): Promise<void> {
+  await new Promise(setImmediate)
+  await reload.reconcile('settled')
+}
+
 const held = (cache: ConfigCache<'projects' | 'features'>) => cache.versions().projects
 
 describe('hints', () => {
@@ -130,8 +141,7 @@ describe('hints', () => {
   it('never goes back: a late hint for an older version changes nothing', async () => {
     const bus = scriptedBus()
     const cache = await cacheOn()
-    const reload = start(cache, bus)
-    await reload.reconcile('settled') // the first one, on subscribing, is done
+    await settled(start(cache, bus))
     const older = await commit('projects', { max_projects_per_org: 6 })
     const newer = await commit('projects', { max_projects_per_org: 7 })
     bus.deliver(encodeHint({ service: 'projects', version: newer, committed_at: Date.now() }))
@@ -147,8 +157,7 @@ describe('reconciling', () => {
   it('catches up on every (re)subscription with what was committed meanwhile', async () => {
     const bus = scriptedBus()
     const cache = await cacheOn()
-    const reload = start(cache, bus)
-    await reload.reconcile('settled') // the first one, on subscribing, is done
+    await settled(start(cache, bus))
     bus.drop()
     const version = await commit('projects', { max_projects_per_org: 8 })
     await new Promise((resolve) => setTimeout(resolve, 50))
