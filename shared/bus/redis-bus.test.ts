@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process'
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, inject, it, vi } from 'vitest'
@@ -7,8 +6,9 @@ import { createLogger } from '#shared/log.ts'
 import { connectRedis } from '#shared/runtime/process.ts'
 import { recordBus, uniqueChannel } from '#test/harness/bus.ts'
 import { findOnPath, freePort, spawnRedis, stopProcess } from '#test/harness/local-servers.ts'
+import { tcpProxy } from '#test/harness/tcp-proxy.ts'
 import type { MessageBus } from './bus.ts'
-import { createRedisBus, reconnectDelay } from './redis-bus.ts'
+import { createRedisBus } from './redis-bus.ts'
 
 /**
  * The Redis bus where Redis itself misbehaves. The run's shared Redis serves the plain
@@ -75,42 +75,6 @@ function watchUnhandled(): () => unknown[] {
   return () => [...seen, ...consoleError.mock.calls]
 }
 
-/**
- * A TCP proxy to `target` that holds what clients send for `delayMs`, like a slow
- * network between the bus and Redis; `drop()` cuts every connection through it.
- */
-async function slowProxy(target: URL, delayMs: number): Promise<{ url: string; drop(): void }> {
-  const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => {}) // a cut connection; 'close' below tears down its pair
-      socket.on('close', () => {
-        sockets.delete(socket)
-        client.destroy()
-        upstream.destroy()
-      })
-    }
-    client.on('data', (chunk) => {
-      setTimeout(() => upstream.write(chunk), delayMs)
-    })
-    upstream.pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const drop = () => {
-    for (const socket of sockets) socket.destroy()
-  }
-  cleanups.push(() => {
-    drop()
-    return new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  const url = new URL(target)
-  url.hostname = '127.0.0.1'
-  url.port = String((server.address() as AddressInfo).port)
-  return { url: url.href, drop }
-}
-
 const channelName = (what: string) => uniqueChannel('redis-bus-test', what)
 
 describe('the Redis bus', () => {
@@ -133,7 +97,8 @@ describe('the Redis bus', () => {
     const url = inject('redisUrl')
     const direct = inspector(url)
     // Whatever the bus sends reaches Redis 150 ms late; another replica's PUBLISH does not.
-    const proxy = await slowProxy(new URL(url), 150)
+    const proxy = await tcpProxy(url, { delayMs: 150 })
+    cleanups.push(() => proxy.close())
     const slow = await bus(proxy.url)
     const failures: unknown[] = []
     /** In subscribed(): at once, another replica publishes on every channel subscribed. */
@@ -278,10 +243,5 @@ describe('the Redis bus', () => {
     await kill(redis)
     await sleep(100) // anything late from the closed clients would show here
     expect(unhandled()).toEqual([])
-  })
-
-  it('backs off 50 ms doubling, capped at 1 s, and never gives up', () => {
-    expect([1, 2, 3, 4, 5, 6, 7].map(reconnectDelay)).toEqual([50, 100, 200, 400, 800, 1000, 1000])
-    expect(reconnectDelay(10_000)).toBe(1000)
   })
 })

@@ -1,4 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis'
+import { reconnectDelay } from '#shared/backoff.ts'
 import type { Logger } from '#shared/log.ts'
 import { type BusHandlers, deliverTo, type MessageBus, type Subscription } from './bus.ts'
 
@@ -28,15 +29,6 @@ export interface RedisBusOptions {
   /** The process's command connection; without one the bus opens (and closes) its own. */
   publisher?: Redis
   log: Logger
-}
-
-/**
- * Reconnection delay of every Redis connection: 50 ms doubling per attempt, at most 1 s,
- * forever. ioredis' default grows to 5 s (plus jitter), which would leave a writer unable
- * to publish hints for seconds after Redis is back, while the subscribers already listen.
- */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(50 * 2 ** Math.max(attempt - 1, 0), 1000)
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '#test/harness/database.ts'
+import { tcpProxy } from '#test/harness/tcp-proxy.ts'
 import { connect, isConnectionError } from './client.ts'
 
 /** Which failures count as "the database is unavailable" (503) rather than a bug (500). */
@@ -120,6 +121,64 @@ describe('a connection PostgreSQL terminates', () => {
     const started = performance.now()
     await sql.end()
     expect(performance.now() - started).toBeLessThan(1_000)
+  })
+
+  it('fails a statement sent between the socket’s error and its close, and gives the next session its own replies', async () => {
+    const proxy = await tcpProxy(db.url('tenantry_app'))
+    const sql = connect(proxy.url, { max: 1 })
+    try {
+      const reserved = await sql.reserve()
+      await reserved`begin`
+      const running = reserved`select pg_sleep(5)`.execute()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      proxy.reset()
+      expect(isConnectionError(await failureOf(() => running))).toBe(true)
+      // What a transaction's catch does at once: roll back. Node reports the socket's
+      // error a phase before its close; this ROLLBACK is written in between, to a socket
+      // that is gone, and must fail rather than wait for an answer forever.
+      const rollback = reserved`rollback`.execute()
+      const outcome = await Promise.race([
+        rollback.then(
+          () => 'answered',
+          (error: unknown) => (isConnectionError(error) ? 'failed' : error),
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000)),
+      ])
+      expect(outcome).toBe('failed')
+      reserved.release()
+      // The pool's next session on the reconnected connection: each reply is its own.
+      const replies = await Promise.all([sql`select 1 as n`, sql`select 2 as n`])
+      expect(replies.map(([row]) => row?.n)).toEqual([1, 2])
+    } finally {
+      await sql.end({ timeout: 1 })
+      await proxy.close()
+    }
+  })
+
+  it('is back within a second of the database, however many attempts failed meanwhile', async () => {
+    const proxy = await tcpProxy(db.url('tenantry_app'))
+    const sql = connect(proxy.url, { max: 8 })
+    try {
+      await Promise.all(Array.from({ length: 8 }, () => sql`select 1`))
+      // As while PostgreSQL restarts: for 300 ms every connection attempt fails, while
+      // requests keep coming. The pool counts every failed attempt (across connections):
+      // after two dozen, postgres.js's own backoff waits 10–20 s before trying again
+      // (3^n/100 s, capped at 20, jittered), long after the database is back.
+      const started = performance.now()
+      proxy.refuse()
+      proxy.drop()
+      setTimeout(() => proxy.accept(), 300)
+      for (;;) {
+        const round = await Promise.allSettled(
+          Array.from({ length: 8 }, () => sql`select 1 as n`.execute()),
+        )
+        if (round.every((outcome) => outcome.status === 'fulfilled')) break
+      }
+      expect(performance.now() - started).toBeLessThan(300 + 2_500) // at most a 1 s wait, and connecting
+    } finally {
+      await sql.end({ timeout: 1 })
+      await proxy.close()
+    }
   })
 
   it('does not keep a pooled connection waiting for an answer that cannot come', async () => {

@@ -1,4 +1,5 @@
 import postgres, { type Sql } from 'postgres'
+import { reconnectDelay } from '#shared/backoff.ts'
 
 export type { Sql }
 
@@ -23,6 +24,8 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     prepare: options.prepare ?? true,
     idle_timeout: 30,
     connect_timeout: 10,
+    // postgres.js counts reconnection attempts in seconds, across the pool (backoff.ts).
+    backoff: (retries: number) => reconnectDelay(retries) / 1000,
     onnotice: options.onNotice ?? (() => {}),
     // Sessions in UTC, so timestamps arrive as "… +00" and leave as RFC 3339 strings
     // with their full microsecond precision: JSON-ready, and exact enough to serve as
