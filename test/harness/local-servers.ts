@@ -1,6 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { accessSync, chownSync, constants, existsSync, readdirSync } from 'node:fs'
+import { randomInt } from 'node:crypto'
+import { accessSync, chownSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -56,27 +58,25 @@ export async function serviceTempDir(prefix: string): Promise<string> {
   return dir
 }
 
-export async function startLocalPostgres(binDir: string): Promise<LocalServer> {
+/** A cluster of our own, which a fault test may also restart. */
+export interface LocalPostgres extends LocalServer {
+  /** pg_ctl restart -m fast: every session is ended, then the server starts again. */
+  restart(): Promise<void>
+}
+
+/** A throwaway cluster on `port` (a free one by default). */
+export async function startLocalPostgres(binDir: string, port?: number): Promise<LocalPostgres> {
   const dir = await serviceTempDir('tenantry-pg-')
   const data = join(dir, 'data')
-  const port = await freePort()
-  const exec = (argv: string[]) => {
+  const log = join(dir, 'server.log')
+  const listen = port ?? (await freePort())
+  const exec = async (argv: string[]) => {
     const [cmd, ...args] = asServiceUser(argv)
-    return run(cmd as string, args, { cwd: dir })
+    await run(cmd as string, args, { cwd: dir })
   }
-  await exec([
-    join(binDir, 'initdb'),
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--no-sync',
-  ])
+  const pgCtl = (...args: string[]) => exec([join(binDir, 'pg_ctl'), '-D', data, ...args])
   const settings = [
-    `-p ${port}`,
+    `-p ${listen}`,
     `-k ${dir}`,
     "-c listen_addresses='127.0.0.1'",
     '-c max_connections=300',
@@ -85,23 +85,28 @@ export async function startLocalPostgres(binDir: string): Promise<LocalServer> {
     '-c synchronous_commit=off',
     '-c full_page_writes=off',
   ].join(' ')
-  await exec([
-    join(binDir, 'pg_ctl'),
-    '-D',
-    data,
-    '-o',
-    settings,
-    '-l',
-    join(dir, 'server.log'),
-    '-w',
-    'start',
-  ])
+  try {
+    await exec([
+      join(binDir, 'initdb'),
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ])
+    await pgCtl('-o', settings, '-l', log, '-w', 'start')
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres@127.0.0.1:${listen}/postgres`,
+    restart: () => pgCtl('-o', settings, '-l', log, '-m', 'fast', '-w', '-t', '60', 'restart'),
     async stop() {
-      await exec([join(binDir, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']).catch(
-        () => {},
-      )
+      await pgCtl('-m', 'immediate', '-w', 'stop').catch(() => {})
       await rm(dir, { recursive: true, force: true })
     },
   }
@@ -117,7 +122,12 @@ export async function spawnRedis(binary: string, port: number): Promise<ChildPro
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
-  await waitForPort(port, child)
+  try {
+    await waitForPort(port, child)
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
+  }
   return child
 }
 
@@ -136,6 +146,73 @@ export async function startLocalRedis(binary: string): Promise<LocalServer> {
     url: `redis://127.0.0.1:${port}`,
     stop: () => stopProcess(child, 'SIGTERM'),
   }
+}
+
+/** A redis-server that a fault test SIGKILLs and starts again on the same port. */
+export class RestartableRedis {
+  readonly url: string
+  readonly #binary: string
+  readonly #port: number
+  #child: ChildProcess | undefined
+
+  constructor(binary: string, port: number) {
+    this.#binary = binary
+    this.#port = port
+    this.url = `redis://127.0.0.1:${port}`
+  }
+
+  get running(): boolean {
+    const child = this.#child
+    return child !== undefined && child.exitCode === null && child.signalCode === null
+  }
+
+  /** Starts it on its port, waiting (up to 5 s) for the port to be free again. */
+  async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // Something else listening there would pass spawnRedis's wait: the port must be free.
+      if (await portIsFree(this.#port)) {
+        try {
+          this.#child = await spawnRedis(this.#binary, this.#port)
+          return
+        } catch {
+          // it could not bind (yet): try again
+        }
+      }
+      if (attempt >= 20) throw new Error(`redis-server could not listen on ${this.#port} again`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.#child) await stopProcess(this.#child, signal)
+  }
+}
+
+/**
+ * A free port for a server that a test restarts: below the kernel's ephemeral range,
+ * where freePort()'s are, and where another test's listen(0) or any outgoing connection
+ * could take it while the server is down, so that it could not come back on it.
+ */
+export async function stablePort(): Promise<number> {
+  let low = 32_768 // the usual default, when not on Linux
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0])
+  } catch {
+    // not Linux
+  }
+  for (let i = 0; low > 21_000 && i < 50; i++) {
+    const port = randomInt(20_000, low)
+    if (await portIsFree(port)) return port
+  }
+  return freePort()
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
 }
 
 export async function waitForPort(
