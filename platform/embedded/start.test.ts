@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,7 +47,11 @@ async function start(
   throw new Error(`npm start was not ready within 30 s:\n${text}`)
 }
 
-/** `npm start` with a bad variable: it must exit 1 before serving; resolves to its stderr. */
+/**
+ * `npm start` with a bad variable: it must exit 1 before serving, and before starting
+ * the embedded server (which would then still be shutting down, writing into DATA_DIR,
+ * after the exit); resolves to its stderr.
+ */
 async function refusedStart(
   port: number,
   dataDir: string,
@@ -59,6 +64,7 @@ async function refusedStart(
   let text = ''
   child.stderr?.on('data', (chunk) => (text += chunk))
   expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1)
+  expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), text).toBe(false)
   return text
 }
 

@@ -69,6 +69,9 @@ const Env = v.object({
   LOG_LEVEL: LOG_LEVEL_ENTRY,
 })
 
+/** Stands for the embedded server's URL while the environment is checked. */
+const EMBEDDED_URL_PENDING = 'postgres://embedded/tenantry'
+
 /** Who the embedded default's tokens are from and for (its own processes check them). */
 const ISSUER = 'http://localhost/tenantry'
 const AUDIENCE = 'tenantry-api'
@@ -79,11 +82,6 @@ const shownHost = env.HOST === '127.0.0.1' || env.HOST === '0.0.0.0' ? 'localhos
 const lastResort = installLastResort(log)
 const dataDir = resolve(env.DATA_DIR)
 await mkdir(dataDir, { recursive: true, mode: 0o700 })
-
-const embedded = env.DATABASE_URL
-  ? undefined
-  : await startEmbeddedPostgres(dataDir, log).catch(cannotStart)
-const databaseUrl = env.DATABASE_URL ?? embedded?.url ?? ''
 
 // What every function would be given by its deployment, supplied here; anything the
 // user sets in the environment wins. AUTH_JWKS_URL is validated like everywhere but not
@@ -98,7 +96,9 @@ const supplied: Record<string, string | undefined> = {
   ...definedOnly(process.env),
   AUTH_ISSUER: ISSUER,
   AUTH_AUDIENCE: AUDIENCE,
-  DATABASE_URL: databaseUrl,
+  // The embedded server's URL is known once it runs, and it starts only after every
+  // variable is checked: a start refused for one leaves no server behind to stop.
+  DATABASE_URL: env.DATABASE_URL ?? EMBEDDED_URL_PENDING,
   PORT: String(env.PORT),
 }
 const envs = new Map<AnyFunction, FunctionEnv<v.ObjectEntries>>(
@@ -110,6 +110,12 @@ const envs = new Map<AnyFunction, FunctionEnv<v.ObjectEntries>>(
 let keys: Awaited<ReturnType<typeof loadKeysOrExit>>
 for (const fn of FUNCTIONS) keys ??= await loadKeysOrExit(fn, envs.get(fn) as FunctionEnv<never>)
 if (!keys) throw new Error('no function of the list holds the signing keys')
+
+const embedded = env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres(dataDir, log).catch(cannotStart)
+const databaseUrl = env.DATABASE_URL ?? embedded?.url ?? ''
+for (const fnEnv of envs.values()) fnEnv.DATABASE_URL = databaseUrl
 
 const metrics = createMetricsRegistry()
 const db = instrumentPool(connect(databaseUrl, { max: 10 }), metrics)
