@@ -21,7 +21,7 @@ import {
 import { createApp } from '#shared/http/platform.ts'
 import { serve } from '#shared/http/serve.ts'
 import { createLogger } from '#shared/log.ts'
-import type { AnyFunction } from '#shared/runtime/definition.ts'
+import type { AnyFunction, LongLivedConnections } from '#shared/runtime/definition.ts'
 import { installLastResort } from '#shared/runtime/last-resort.ts'
 import {
   busFor,
@@ -133,6 +133,7 @@ trackConfigVersions(metrics, () => config.held())
 
 const apps = new Map<string, Hono<AppEnv>>()
 const prepared = new Map<AnyFunction, unknown>()
+const connections: LongLivedConnections[] = []
 for (const fn of FUNCTIONS) {
   const fnEnv = envs.get(fn) as FunctionEnv<v.ObjectEntries>
   const deps = await fn.prepare({
@@ -147,10 +148,16 @@ for (const fn of FUNCTIONS) {
     keys,
     corsOrigins: fnEnv.CORS_ALLOWED_ORIGINS,
     bus,
+    redis,
   })
   prepared.set(fn, deps)
   apps.set(fn.name, fn.build(deps))
+  const held = fn.connections?.(deps)
+  if (held) connections.push(held)
 }
+// One listener serves every function here: at most one of them may take upgrades.
+const websockets = connections.flatMap((held) => (held.websocket ? [held.websocket] : []))
+if (websockets.length > 1) throw new Error('more than one function takes WebSocket upgrades')
 
 const readiness = new Readiness({ configs: () => config.versions() as Record<string, number> })
 const host = createApp({ log })
@@ -162,10 +169,11 @@ registerDocs(host, apiDocumentYaml())
 let background: (() => Promise<void>)[] = []
 const served = await serve(
   {
-    fetch: (request: Request) => {
+    // `env` carries the Node request a WebSocket upgrade needs (@hono/node-server).
+    fetch: (request: Request, env: never) => {
       const owner = ownerOf(new URL(request.url).pathname)
       const app = owner ? apps.get(owner) : undefined
-      return app ? app.fetch(request) : host.fetch(request)
+      return app ? app.fetch(request, env) : host.fetch(request, env)
     },
   },
   {
@@ -173,6 +181,10 @@ const served = await serve(
     hostname: env.HOST,
     log,
     readiness,
+    ...(websockets[0] ? { websocket: { server: websockets[0] } } : {}),
+    onDrain: async () => {
+      await Promise.all(connections.map((held) => held.drain()))
+    },
     onShutdown: async () => {
       await Promise.all(background.map((stop) => stop()))
       await reload.stop()

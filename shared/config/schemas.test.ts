@@ -46,7 +46,12 @@ describe('the V002 seed', () => {
     '%s passes its schema with nothing dropped',
     (service) => {
       const result = validateConfig(service, seed[service])
-      expect(result, JSON.stringify(result)).toEqual({ success: true, output: seed[service] })
+      // Keys added to a schema after V002 come out with their defaults.
+      const output =
+        service === 'chat'
+          ? { ...seed.chat, max_connections_per_user: 5, actions_per_minute: 60 }
+          : seed[service]
+      expect(result, JSON.stringify(result)).toEqual({ success: true, output })
     },
   )
 })
@@ -56,6 +61,8 @@ describe('accepted values', () => {
     ['chat', ['idle_timeout_seconds'], 60],
     ['chat', ['max_active_chats_per_user_per_project'], 1],
     ['chat', ['actions'], []],
+    ['chat', ['max_connections_per_user'], 1],
+    ['chat', ['actions_per_minute'], 6_000],
     ['chat', ['actions', 3, 'args', 'count', 'minimum'], -5],
     ['ratelimits', ['guest_signin'], { limit: 1, window_seconds: 1 }],
     ['auth', ['access_token_ttl_seconds'], 60],
@@ -89,6 +96,13 @@ const REFUSED: [ConfigService, (string | number)[], unknown, [string, string][]]
   ['chat', ['actions', 1, 'description'], REMOVE, [['data.actions.1.description', 'is required']]],
   ['chat', ['actions'], 'SECRET-actions', [['data.actions', 'must be an array']]],
   ['chat', ['actions', 2, 'label'], REMOVE, [['data.actions.2.label', 'is required']]],
+  [
+    'chat',
+    ['max_connections_per_user'],
+    0,
+    [['data.max_connections_per_user', 'must be at least 1']],
+  ],
+  ['chat', ['actions_per_minute'], 6_001, [['data.actions_per_minute', 'must be at most 6000']]],
   [
     'chat',
     ['actions'],

@@ -139,7 +139,13 @@ export const ChatConfigSchema = object({
     ),
   ),
   max_active_chats_per_user_per_project: int(1),
+  /** A chat without activity for this long expires; its streams close with 4404. */
   idle_timeout_seconds: int(60),
+  // Optional, with defaults: rows written before these existed stay valid.
+  /** Open streams (WebSocket and SSE) per user on one chat instance; the next → 4429. */
+  max_connections_per_user: v.optional(int(1, 1_000), 5),
+  /** Actions per minute on one stream (a sliding minute); more → a RATE_LIMITED frame. */
+  actions_per_minute: v.optional(int(1, 6_000), 60),
 })
 
 // ratelimits ---------------------------------------------------------------------------

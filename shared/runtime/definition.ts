@@ -1,3 +1,4 @@
+import type { WebSocketServerLike } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type * as v from 'valibot'
 import type { KeySet } from '#shared/auth/keys.ts'
@@ -103,6 +104,19 @@ export interface FunctionDefinition<
    * returned function stops it at shutdown, before the pools close.
    */
   background?(deps: D): () => Promise<void>
+  /**
+   * For a function with long-lived connections (chat): the WebSocket server its upgrade
+   * routes hand connections to, and how they end when the process drains (the chat
+   * closes its streams with 1012, "reconnect and resume"), which would otherwise hold
+   * the drain open until its deadline.
+   */
+  connections?(deps: D): LongLivedConnections
+}
+
+export interface LongLivedConnections {
+  websocket?: WebSocketServerLike
+  /** At shutdown, once no new connection can arrive: ends every open one. */
+  drain(): Promise<void>
 }
 
 /** Checks a definition's types where it is written; returns it unchanged. */

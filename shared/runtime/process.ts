@@ -138,6 +138,8 @@ export interface FunctionDeps<
   corsOrigins: readonly string[]
   /** Messages between replicas: config hints, chat replies. */
   bus: MessageBus
+  /** The process's fail-fast command connection (connectRedis); undefined without Redis. */
+  redis: Redis | undefined
 }
 
 /**

@@ -74,8 +74,10 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
     keys,
     corsOrigins: env.CORS_ALLOWED_ORIGINS,
     bus,
+    redis,
   })
   const app = definition.build(deps)
+  const connections = definition.connections?.(deps)
   let stopBackground: (() => Promise<void>) | undefined
   let reload: Reload | undefined
   registerHealth(app, readiness)
@@ -103,6 +105,8 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
     // is ready. A slow one (database far away or down) listens after LISTEN_GRACE_MS and
     // answers /readyz 503 until it is ready.
     listenAfter: settledWithin(configLoaded, LISTEN_GRACE_MS),
+    ...(connections?.websocket ? { websocket: { server: connections.websocket } } : {}),
+    ...(connections ? { onDrain: () => connections.drain() } : {}),
     onShutdown: async () => {
       await stopBackground?.()
       await reload?.stop()

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
+import type { Redis } from 'ioredis'
 import type { Sql } from 'postgres'
 import { beforeAll } from 'vitest'
 import type { KeySet } from '#shared/auth/keys.ts'
@@ -46,6 +47,8 @@ export interface BuildOptions<D> {
   bus?: MessageBus
   /** Keep the app's config current as a function's process does (hints, reconcile). */
   reconcileMs?: number
+  /** A Redis command connection for the function (chat's ring buffer); none by default. */
+  redis?: Redis
 }
 
 export interface Built<D> {
@@ -143,6 +146,7 @@ export function createTestKit(auth: TestAuth): TestKit {
         keys,
         corsOrigins: [],
         bus,
+        redis: options.redis,
       })
       Object.assign(deps as object, options.with)
       const reload =
