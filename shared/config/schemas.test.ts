@@ -49,7 +49,7 @@ describe('the V002 seed', () => {
       // Keys added to a schema after V002 come out with their defaults.
       const output =
         service === 'chat'
-          ? { ...seed.chat, max_connections_per_user: 5, actions_per_minute: 60 }
+          ? { ...(seed.chat as object), max_connections_per_user: 5, actions_per_minute: 60 }
           : seed[service]
       expect(result, JSON.stringify(result)).toEqual({ success: true, output })
     },
