@@ -39,6 +39,7 @@ import { registerDocs } from '../docs.ts'
 import { FUNCTIONS } from '../functions.ts'
 import { ownerOf } from '../gateway.ts'
 import { apiDocumentYaml } from '../openapi.ts'
+import { registerWeb } from '../web.ts'
 import { devClient, devClientLines } from './dev-client.ts'
 import { startEmbeddedPostgres } from './postgres.ts'
 
@@ -164,6 +165,7 @@ const host = createApp({ log })
 registerHealth(host, readiness)
 registerMetrics(host, metrics)
 registerDocs(host, apiDocumentYaml())
+registerWeb(host)
 
 // Started once ready; stopped at shutdown before the pool closes.
 let background: (() => Promise<void>)[] = []
