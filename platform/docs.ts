@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import type { Hono } from 'hono'
 import { parse } from 'yaml'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { ERROR_CATALOG, type ErrorCode, problemType } from '#shared/http/errors.ts'
+import { type Asset, assetTable, lazy, serveAssets } from './assets.ts'
 
 /**
  * The API reference, served by the process itself (nothing from elsewhere):
@@ -39,24 +38,10 @@ export function registerDocs(app: Hono<AppEnv>, yaml: string): void {
       'X-Content-Type-Options': 'nosniff',
     }),
   )
-  app.get(`${ASSETS_PATH}/:file`, async (c) => {
-    const load = ASSETS.get(c.req.param('file'))
-    if (!load) return c.notFound()
-    const asset = await load()
-    const headers = {
-      'Content-Type': asset.type,
-      'Cache-Control': c.req.query('v') === asset.version ? IMMUTABLE : 'no-cache',
-      ETag: asset.etag,
-      'X-Content-Type-Options': 'nosniff',
-    }
-    return matches(c.req.header('If-None-Match'), asset.etag)
-      ? c.body(null, 304, headers)
-      : c.body(asset.body, 200, headers)
-  })
+  serveAssets(app, ASSETS_PATH, ASSETS)
 }
 
 const ASSETS_PATH = '/docs/assets'
-const IMMUTABLE = 'public, max-age=31536000, immutable'
 
 /**
  * Swagger UI needs nothing but its own files, the document and `data:` images (the icons
@@ -115,28 +100,18 @@ const REFERENCE_ASSETS = [
 ]
 const ERRORS_ASSETS = ['docs.css', ...Object.keys(FAVICONS)]
 
-interface Asset {
-  body: Uint8Array<ArrayBuffer>
-  type: string
-  /** The first 16 hex digits of the content's SHA-256: the `?v=` that makes it immutable. */
-  version: string
-  etag: string
-}
-
 const OWN_ASSETS = new URL('./docs-assets/', import.meta.url)
 /** The swagger-ui-dist package's directory, as Node resolves it from here. */
 const swaggerUiDist = () =>
   pathToFileURL(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
 
-const ASSETS = new Map(
-  Object.entries(ASSET_FILES).map(([name, file]) => [
-    name,
-    lazy(async (): Promise<Asset> => {
-      const body = await readFile(new URL(name, file.package ? swaggerUiDist() : OWN_ASSETS))
-      const version = createHash('sha256').update(body).digest('hex').slice(0, 16)
-      return { body, type: file.type, version, etag: `"${version}"` }
-    }),
-  ]),
+const ASSETS = assetTable(
+  Object.fromEntries(
+    Object.entries(ASSET_FILES).map(([name, file]) => [
+      name,
+      { url: () => new URL(name, file.package ? swaggerUiDist() : OWN_ASSETS), type: file.type },
+    ]),
+  ),
 )
 
 /** `/docs/assets/<name>?v=<hash>` for each name. */
@@ -148,27 +123,6 @@ async function assetUrls(names: readonly string[]): Promise<Record<string, strin
     }),
   )
   return Object.fromEntries(entries)
-}
-
-/** Whether an If-None-Match header names this entity tag (weakly, as RFC 9110 asks for GET). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false
-  return ifNoneMatch
-    .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, ''))
-    .some((tag) => tag === '*' || tag === etag)
-}
-
-/** Runs `load` once, on the first call; a failure is not kept, the next call tries again. */
-function lazy<T>(load: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined
-  return () => {
-    value ??= load().catch((error: unknown) => {
-      value = undefined
-      throw error
-    })
-    return value
-  }
 }
 
 function titleOf(yaml: string): string {

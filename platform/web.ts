@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { Hono } from 'hono'
 import type { AppEnv } from '#shared/http/app-env.ts'
+import { assetTable, lazy, serveAssets } from './assets.ts'
 
 /**
  * The chat page, served by the process itself (platform/web/, no build step, nothing
@@ -27,24 +27,10 @@ export function registerWeb(app: Hono<AppEnv>): void {
       'Referrer-Policy': 'no-referrer',
     }),
   )
-  app.get(`${ASSETS_PATH}/:file`, async (c) => {
-    const load = ASSETS.get(c.req.param('file'))
-    if (!load) return c.notFound()
-    const asset = await load()
-    const headers = {
-      'Content-Type': asset.type,
-      'Cache-Control': c.req.query('v') === asset.version ? IMMUTABLE : 'no-cache',
-      ETag: asset.etag,
-      'X-Content-Type-Options': 'nosniff',
-    }
-    return matches(c.req.header('If-None-Match'), asset.etag)
-      ? c.body(null, 304, headers)
-      : c.body(asset.body, 200, headers)
-  })
+  serveAssets(app, ASSETS_PATH, ASSETS)
 }
 
 const ASSETS_PATH = '/web'
-const IMMUTABLE = 'public, max-age=31536000, immutable'
 
 /**
  * Only files of this origin; no inline script or style, no eval. Trusted Types are
@@ -88,25 +74,15 @@ const ASSET_FILES: Record<string, string> = {
   'icon.svg': 'image/svg+xml',
 }
 
-interface Asset {
-  body: Uint8Array<ArrayBuffer>
-  type: string
-  /** The first 16 hex digits of the content's SHA-256: the `?v=` that makes it immutable. */
-  version: string
-  etag: string
-}
-
 const FILES = new URL('./web/', import.meta.url)
 
-const ASSETS = new Map(
-  Object.entries(ASSET_FILES).map(([name, type]) => [
-    name,
-    lazy(async (): Promise<Asset> => {
-      const body = await readFile(new URL(name, FILES))
-      const version = createHash('sha256').update(body).digest('hex').slice(0, 16)
-      return { body, type, version, etag: `"${version}"` }
-    }),
-  ]),
+const ASSETS = assetTable(
+  Object.fromEntries(
+    Object.entries(ASSET_FILES).map(([name, type]) => [
+      name,
+      { url: () => new URL(name, FILES), type },
+    ]),
+  ),
 )
 
 /**
@@ -126,25 +102,4 @@ async function renderIndex(): Promise<string> {
     /((?:src|href)="\/web\/)([^"?]+)"/g,
     (_, prefix: string, name: string) => `${prefix}${name}?v=${versions.get(name)}"`,
   )
-}
-
-/** Whether an If-None-Match header names this entity tag (weakly, as RFC 9110 asks for GET). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false
-  return ifNoneMatch
-    .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, ''))
-    .some((tag) => tag === '*' || tag === etag)
-}
-
-/** Runs `load` once, on the first call; a failure is not kept, the next call tries again. */
-function lazy<T>(load: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined
-  return () => {
-    value ??= load().catch((error: unknown) => {
-      value = undefined
-      throw error
-    })
-    return value
-  }
 }
