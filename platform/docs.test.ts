@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ERROR_CATALOG, type ErrorCode, problemType } from '#shared/http/errors.ts'
 import { createApp } from '#shared/http/platform.ts'
 import { createLogger } from '#shared/log.ts'
+import { launchChromium, recordPage } from '#test/harness/browser.ts'
 import { registerDocs } from './docs.ts'
 import { apiDocumentYaml } from './openapi.ts'
 
@@ -15,7 +15,6 @@ import { apiDocumentYaml } from './openapi.ts'
  * and the routes around it through app.request().
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 const yaml = apiDocumentYaml()
 const app = createApp({ log: createLogger('docs-test', { destination: { write: () => {} } }) })
 registerDocs(app, yaml)
@@ -158,27 +157,13 @@ describe('GET /docs in Chromium', () => {
   let origin = ''
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`)
-    }
     server = await new Promise<ServerType>((resolve) => {
       const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
         resolve(started),
       )
     })
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {
@@ -188,36 +173,9 @@ describe('GET /docs in Chromium', () => {
     )
   })
 
-  /** A page that records every request, failure, error response, console error and CSP report. */
   async function openPage() {
     const page = (await browser?.newPage()) as Page
-    page.setDefaultTimeout(15_000)
-    const seen = {
-      requests: [] as string[],
-      failed: [] as string[],
-      errorResponses: [] as string[],
-      okResponses: [] as string[],
-      consoleErrors: [] as string[],
-      pageErrors: [] as string[],
-    }
-    page.on('request', (request) => seen.requests.push(request.url()))
-    page.on('requestfailed', (request) =>
-      seen.failed.push(`${request.url()}: ${request.failure()?.errorText}`),
-    )
-    page.on('response', (response) =>
-      (response.status() >= 400 ? seen.errorResponses : seen.okResponses).push(
-        `${response.status()} ${response.url()}`,
-      ),
-    )
-    page.on('console', (message) => {
-      if (message.type() === 'error') seen.consoleErrors.push(message.text())
-    })
-    page.on('pageerror', (error) => seen.pageErrors.push(error.message))
-    // Chromium logs these as console errors too; this line says which directive. (Scripts
-    // that run in the page are strings: the project's types have no DOM.)
-    await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) =>
-      console.error('CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI))`)
-    return { page, seen }
+    return { page, seen: await recordPage(page) }
   }
 
   test('renders the whole reference from this server alone', async () => {
@@ -274,7 +232,7 @@ describe('GET /docs in Chromium', () => {
         '/docs/openapi.yaml',
       ]) {
         expect(
-          seen.okResponses.some((line) => line.startsWith(`200 ${origin}${path}`)),
+          seen.okResponses.some((line) => line.startsWith(`200 GET ${origin}${path}`)),
           `${path}\n${report}`,
         ).toBe(true)
       }

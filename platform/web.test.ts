@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { type Browser, chromium, type Page, type WebSocketRoute } from 'playwright-core'
+import type { Browser, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '#shared/http/platform.ts'
 import { createLogger } from '#shared/log.ts'
+import { launchChromium, recordPage } from '#test/harness/browser.ts'
 import { type NpmStart, startNpm, stopNpm, useDataDir } from '#test/harness/npm-start.ts'
 import { pageCsp, registerWeb } from './web.ts'
 
@@ -17,7 +17,6 @@ import { pageCsp, registerWeb } from './web.ts'
  * repeating a reply, the chat limit, a chat closed elsewhere, and token refresh.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 /** For expect.poll: a reconnect waits out its backoff (up to seconds), not vitest's 1 s. */
 const WAIT = { timeout: 10_000 }
 const app = createApp({ log: createLogger('web-test', { destination: { write: () => {} } }) })
@@ -173,23 +172,9 @@ describe('the page in Chromium, on npm start', () => {
   let origin = ''
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`)
-    }
     running = await startNpm({ dataDir: dataDir(), timeoutMs: 110_000 })
     origin = running.url
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
@@ -206,31 +191,8 @@ describe('the page in Chromium, on npm start', () => {
   async function openPage() {
     const context = await (browser as Browser).newContext()
     const page = await context.newPage()
-    page.setDefaultTimeout(15_000)
-    const seen = {
-      requests: [] as string[],
-      failed: [] as string[],
-      errorResponses: [] as string[],
-      okResponses: [] as string[],
-      consoleErrors: [] as string[],
-      pageErrors: [] as string[],
-    }
-    page.on('request', (request) => seen.requests.push(request.url()))
-    page.on('requestfailed', (request) =>
-      seen.failed.push(`${request.url()} ${request.failure()?.errorText}`),
-    )
-    page.on('response', (response) =>
-      (response.status() >= 400 ? seen.errorResponses : seen.okResponses).push(
-        `${response.status()} ${response.request().method()} ${response.url()}`,
-      ),
-    )
-    page.on('console', (message) => {
-      if (message.type() === 'error') seen.consoleErrors.push(message.text())
-    })
-    page.on('pageerror', (error) => seen.pageErrors.push(error.message))
+    const seen = await recordPage(page)
     await page.addInitScript(`
-      document.addEventListener('securitypolicyviolation', (event) =>
-        console.error('CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI))
       window.__statuses = []
       document.addEventListener('DOMContentLoaded', () => {
         const status = document.getElementById('status')
