@@ -232,11 +232,38 @@ describe('the WebSocket', () => {
       const client = new Client(wsPath(chatId), { authorization: await bearer(mine.user) })
       expect((await client.closed).code, chatId).toBe(4404)
     }
+    // Closed in SQL alone (no closeChat to tell the streams): the action that slides the
+    // chat's expiry finds it closed. The slide is due: the expiry is 10 minutes away.
+    await db.admin`update chat_sessions set expires_at = now() + interval '10 minutes'
+                   where id = ${mine.chatId}`
     const open = await connect(mine.user, mine.chatId)
     await db.admin`update chat_sessions set status = 'closed' where id = ${mine.chatId}`
     open.send({ type: 'action', id: 'late', action: 'ping' })
     expect((await open.closed).code).toBe(4404)
     expect(open.replies).toEqual([])
+  })
+
+  it('slides a chat’s expiry in SQL when it has fallen a minute behind, not at every action', async () => {
+    const { user, chatId } = await chatOwner()
+    const expiry = async () =>
+      (
+        await db.admin<
+          { at: string }[]
+        >`select expires_at as at from chat_sessions where id = ${chatId}`
+      )[0]?.at
+    const client = await connect(user, chatId)
+    const opened = await expiry()
+    client.send({ type: 'action', id: 'a', action: 'ping' })
+    await vi.waitFor(() => expect(client.replies).toHaveLength(1))
+    expect(await expiry()).toBe(opened) // fresh: no write before the reply
+    await db.admin`update chat_sessions set expires_at = now() + interval '10 minutes' where id = ${chatId}`
+    client.close()
+    await client.closed
+    const again = await connect(user, chatId)
+    again.send({ type: 'action', id: 'b', action: 'ping' })
+    await vi.waitFor(() => expect(again.replies).toHaveLength(1))
+    const slid = Date.parse((await expiry()) as string) - Date.now()
+    expect(slid).toBeGreaterThan(25 * 60_000)
   })
 
   it('closes every stream of a chat with 4404 when it is closed elsewhere', async () => {

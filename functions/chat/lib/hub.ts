@@ -128,6 +128,15 @@ export class ChatHub implements ChatStreams {
     return count
   }
 
+  /**
+   * Whether a chat closed on any instance reaches this one's streams now (the bus is up
+   * and fan-out is not degraded). While it does not, a stream checks its chat in SQL at
+   * every action.
+   */
+  get hearsCloses(): boolean {
+    return this.#bus.connected && !this.#degraded
+  }
+
   /** Whether replies currently reach this instance's streams only (Redis down). */
   get degraded(): boolean {
     return this.#degraded

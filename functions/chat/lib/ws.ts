@@ -30,6 +30,8 @@ import type { AttachedStream, ChatHub, StreamSink } from './hub.ts'
  */
 export const MAX_PAYLOAD_BYTES = MAX_CLIENT_FRAME_BYTES + 1024
 export const DEFAULT_PING_INTERVAL_MS = 15_000
+/** How far a chat's written expiry may fall behind its activity (a tenth of a short one). */
+const SLIDE_EVERY_MS = 60_000
 /** How long a closing peer has to answer the close frame before the socket is dropped. */
 export const DEFAULT_CLOSE_GRACE_MS = 5_000
 
@@ -131,6 +133,8 @@ export function openChatSocket(
     context.after,
   )
   const limiter = new SlidingMinute()
+  /** The chat's expiry as last written; the next slide is due SLIDE_EVERY_MS behind. */
+  let expiresAt = context.expiresAt
   // Actions run one after another: their replies are numbered in the order they came.
   let queue: Promise<void> = Promise.resolve()
 
@@ -160,6 +164,21 @@ export function openChatSocket(
       refuse(errorFrame(outcome.code, parsed.id))
       return
     }
+    const idleMs = chat.idle_timeout_seconds * 1000
+    // The expiry slides with activity, but a write per action would put a database round
+    // trip before every reply: it is written when it has fallen SLIDE_EVERY_MS behind.
+    // A chat closed meanwhile still ends this stream at once, as closeChat reaches every
+    // instance's streams; while it cannot (the bus down), every action checks SQL.
+    const slideDue =
+      Date.parse(expiresAt) - Date.now() <= idleMs - Math.min(SLIDE_EVERY_MS, idleMs / 10)
+    if (!slideDue && hub.hearsCloses) {
+      await hub.publish(chatId, {
+        in_reply_to: parsed.id,
+        action: outcome.action,
+        payload: outcome.payload,
+      })
+      return
+    }
     let active: Awaited<ReturnType<typeof touchChat>>
     try {
       active = await touchChat(db, userId, chatId, chat.idle_timeout_seconds)
@@ -174,6 +193,7 @@ export function openChatSocket(
       attached.close(CLOSE.chatNotFound)
       return
     }
+    expiresAt = active.expires_at
     await hub.publish(
       chatId,
       { in_reply_to: parsed.id, action: outcome.action, payload: outcome.payload },
