@@ -172,6 +172,26 @@ describe('the WebSocket', () => {
     }
   })
 
+  it('refuses, on the next frame, an action the config no longer lists', async () => {
+    const { user, chatId } = await chatOwner()
+    const client = await connect(user, chatId)
+    const catalog = kit.server.config.get('chat').actions
+    client.send({ type: 'action', id: 't1', action: 'time' })
+    await vi.waitFor(() => expect(client.replies).toHaveLength(1))
+    kit.server.setChat({ actions: catalog.filter((action) => action.id !== 'time') })
+    try {
+      client.send({ type: 'action', id: 't2', action: 'time' })
+      await vi.waitFor(() =>
+        expect(client.errors).toEqual([
+          { type: 'error', in_reply_to: 't2', code: 'UNKNOWN_ACTION' },
+        ]),
+      )
+      client.close()
+    } finally {
+      kit.server.setChat({ actions: catalog })
+    }
+  })
+
   it('resumes after ?after=: the replies after it, in order, then live ones', async () => {
     const { user, chatId } = await chatOwner()
     const first = await connect(user, chatId)
