@@ -1,7 +1,5 @@
 import os from 'node:os'
-import { join } from 'node:path'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
-import { freePort } from '#test/harness/local-servers.ts'
 import { benchBundle, ROOT } from './lib/bundle.ts'
 import { runMain } from './lib/cleanup.ts'
 import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
@@ -12,7 +10,7 @@ import { LOOPBACK_FLAGS } from './lib/loopback.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { type BenchPostgres, backendsCpu, provideBenchPostgres } from './lib/postgres.ts'
-import { type Child, logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
+import { type Child, logDirectory, startServer } from './lib/processes.ts'
 import { reportRegime } from './lib/report.ts'
 import { liftRateLimits, type SeededPairs, seedProjects } from './lib/seed.ts'
 
@@ -80,14 +78,19 @@ await runMain(async () => {
 
   const logs = await logDirectory('tenantry-bench-api-')
   const [baseline, fn] = await Promise.all([
-    startServer('a baseline server', [`${ROOT}bench/lib/bare-server.ts`], logs, (port) => ({
-      PORT: String(port),
-      DATABASE_URL: pg.url(null),
-      POOL_MAX: String(options.pool),
-    })),
+    startServer(
+      'a baseline server',
+      [...LOOPBACK_FLAGS, `${ROOT}bench/lib/bare-server.ts`],
+      logs,
+      (port) => ({
+        PORT: String(port),
+        DATABASE_URL: pg.url(null),
+        POOL_MAX: String(options.pool),
+      }),
+    ),
     startServer(
       'b projects function',
-      [...flags(options.functionFlags), bundle.path],
+      [...LOOPBACK_FLAGS, ...flags(options.functionFlags), bundle.path],
       logs,
       (port) => ({
         PORT: String(port),
@@ -144,29 +147,6 @@ function parseConcurrencies(text: string): number[] {
     }
     return value
   })
-}
-
-interface Server {
-  child: Child
-  port: number
-}
-
-/** Starts a server process on a free loopback port and waits for its /readyz 200. */
-async function startServer(
-  name: string,
-  args: string[],
-  logs: string,
-  env: (port: number) => Record<string, string>,
-): Promise<Server> {
-  const port = await freePort()
-  const child = spawnNode({
-    name,
-    args: [...LOOPBACK_FLAGS, ...args],
-    env: env(port),
-    logFile: join(logs, `${name.replaceAll(' ', '-')}.log`),
-  })
-  await waitForOk(child, port, '/readyz', { intervalMs: 50, timeoutMs: 30_000 })
-  return { child, port }
 }
 
 async function runRegime(

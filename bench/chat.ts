@@ -1,7 +1,5 @@
-import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
-import { freePort } from '#test/harness/local-servers.ts'
 import { benchBundle, ROOT } from './lib/bundle.ts'
 import { fanoutHistogram, percentileBound, since } from './lib/chat-metrics.ts'
 import { liftChatLimits, type SeededChat, seedChats } from './lib/chat-seed.ts'
@@ -13,7 +11,7 @@ import { LOOPBACK_FLAGS } from './lib/loopback.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { provideBenchPostgres } from './lib/postgres.ts'
-import { type Child, logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
+import { type Child, logDirectory, type Server, startServer } from './lib/processes.ts'
 import { provideBenchRedis } from './lib/redis.ts'
 import { liftRateLimits } from './lib/seed.ts'
 import { openFilesLimit } from './lib/ws-clients.ts'
@@ -352,25 +350,6 @@ async function chatEntry(): Promise<Entry> {
     return { path: `${ROOT}functions/chat/main.ts`, description: 'functions/chat/main.ts (source)' }
   }
   return benchBundle('chat', options.build)
-}
-
-interface Server {
-  child: Child
-  port: number
-}
-
-/** Starts a server on a free loopback port and waits for its /readyz 200. */
-async function startServer(
-  name: string,
-  args: string[],
-  logs: string,
-  env: (port: number) => Record<string, string>,
-): Promise<Server> {
-  const port = await freePort()
-  const logFile = join(logs, `${name.replaceAll(' ', '-')}.log`)
-  const child = spawnNode({ name, args, env: env(port), logFile })
-  await waitForOk(child, port, '/readyz', { intervalMs: 50, timeoutMs: 30_000 })
-  return { child, port }
 }
 
 /** Resolves once every channel has a subscriber from each of the two servers. */

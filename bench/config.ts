@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { configChannel, encodeHint, parseHint } from '#shared/config/reload.ts'
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
-import { freePort } from '#test/harness/local-servers.ts'
 import { benchBundle, bundlePath, ROOT } from './lib/bundle.ts'
 import { onCleanup, runMain } from './lib/cleanup.ts'
 import { serveJwks } from './lib/jwks.ts'
@@ -14,7 +13,7 @@ import { LOOPBACK_FLAGS } from './lib/loopback.ts'
 import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { provideBenchPostgres } from './lib/postgres.ts'
-import { type Child, getOnce, logDirectory, spawnNode, waitForOk } from './lib/processes.ts'
+import { type Child, getOnce, logDirectory, spawnNode, startServer } from './lib/processes.ts'
 import { type BenchRedis, provideBenchRedis } from './lib/redis.ts'
 import { liftRateLimits } from './lib/seed.ts'
 
@@ -167,9 +166,14 @@ await runMain(async () => {
     CONFIG_RECONCILE_SECONDS: String(RECONCILE_S),
   })
   const [writer, ...replicas] = await Promise.all([
-    startServer('config function', entries.config.path, logs, env),
+    startServer('config function', [...LOOPBACK_FLAGS, entries.config.path], logs, env),
     ...Array.from({ length: options.replicas }, (_, i) =>
-      startServer(`projects replica ${i + 1}`, entries.projects.path, logs, env),
+      startServer(
+        `projects replica ${i + 1}`,
+        [...LOOPBACK_FLAGS, entries.projects.path],
+        logs,
+        env,
+      ),
     ),
   ])
   if (!writer) throw new Error('no writer')
@@ -460,26 +464,6 @@ async function functionEntries(): Promise<{ projects: Entry; config: Entry }> {
     projects,
     config: { path, description: `${path.slice(ROOT.length)} (bundle, ${built})` },
   }
-}
-
-interface Server {
-  child: Child
-  port: number
-  logFile: string
-}
-
-/** Starts a function on a free loopback port and waits for its /readyz 200. */
-async function startServer(
-  name: string,
-  entry: string,
-  logs: string,
-  env: (port: number) => Record<string, string>,
-): Promise<Server> {
-  const port = await freePort()
-  const logFile = join(logs, `${name.replaceAll(' ', '-')}.log`)
-  const child = spawnNode({ name, args: [...LOOPBACK_FLAGS, entry], env: env(port), logFile })
-  await waitForOk(child, port, '/readyz', { intervalMs: 50, timeoutMs: 30_000 })
-  return { child, port, logFile }
 }
 
 /** The `projects` version a replica's /readyz lists (0 when it does not answer). */

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '#test/harness/local-servers.ts'
 import { onCleanup } from './cleanup.ts'
 
 /**
@@ -143,4 +144,27 @@ export async function waitForOk(
     const wait = intervalMs - (performance.now() - started)
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
   }
+}
+
+export interface Server {
+  child: Child
+  port: number
+  logFile: string
+}
+
+/**
+ * A server process (`args` to node) on a free loopback port, its output in `logs`, once
+ * its /readyz answers 200.
+ */
+export async function startServer(
+  name: string,
+  args: string[],
+  logs: string,
+  env: (port: number) => Record<string, string>,
+): Promise<Server> {
+  const port = await freePort()
+  const logFile = join(logs, `${name.replaceAll(' ', '-')}.log`)
+  const child = spawnNode({ name, args, env: env(port), logFile })
+  await waitForOk(child, port, '/readyz', { intervalMs: 50, timeoutMs: 30_000 })
+  return { child, port, logFile }
 }
