@@ -4,22 +4,8 @@ import { GATEWAY, gatewayTable, ownerOf, pathMatches } from './gateway.ts'
 
 /**
  * The gateway table: Gateway API's match semantics and precedence, and every route of
- * every function reaching its own function. The chat function does not exist yet;
- * DESIGN.md §1 gives its paths, added here beside the real ones so that the precedence
- * it needs (`/v1/projects/{projectId}/chats` inside projects' `/v1/projects`) is
- * checked now.
+ * every function reaching its own function.
  */
-const WITH_FUTURE = gatewayTable([
-  ...FUNCTIONS,
-  {
-    name: 'chat',
-    paths: [
-      { type: 'RegularExpression', value: '/v1/projects/[^/]+/chats/?' },
-      { type: 'PathPrefix', value: '/v1/chat' },
-      { type: 'PathPrefix', value: '/v1/chats' },
-    ],
-  },
-])
 
 describe('gateway path routing (API.md → functions)', () => {
   it.each([
@@ -41,14 +27,15 @@ describe('gateway path routing (API.md → functions)', () => {
     ['/v1/projects/1a2b/chats', 'chat'],
     ['/v1/chats/1a2b/ws', 'chat'],
     ['/v1/chats/1a2b/events', 'chat'],
+    ['/v1/chats/1a2b', 'chat'],
   ])('%s → %s', (path, owner) => {
-    expect(ownerOf(path, WITH_FUTURE)).toBe(owner)
+    expect(ownerOf(path)).toBe(owner)
   })
 
   it.each(['/', '/v1', '/v1/authx', '/v1/orgsx', '/v1/projectsx', '/docs'])(
     '%s → no function',
     (path) => {
-      expect(ownerOf(path, WITH_FUTURE)).toBeUndefined()
+      expect(ownerOf(path)).toBeUndefined()
     },
   )
 
