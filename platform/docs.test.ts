@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ERROR_CATALOG, type ErrorCode, problemType } from '#shared/http/errors.ts'
 import { createApp } from '#shared/http/platform.ts'
 import { createLogger } from '#shared/log.ts'
-import { launchChromium, recordPage } from '#test/harness/browser.ts'
+import { cspDirectives, launchChromium, recordPage } from '#test/harness/browser.ts'
 import { registerDocs } from './docs.ts'
 import { apiDocumentYaml } from './openapi.ts'
 
@@ -18,16 +18,6 @@ import { apiDocumentYaml } from './openapi.ts'
 const yaml = apiDocumentYaml()
 const app = createApp({ log: createLogger('docs-test', { destination: { write: () => {} } }) })
 registerDocs(app, yaml)
-
-/** The CSP header as directive → sources. */
-function directives(csp: string | null): Map<string, string[]> {
-  const parsed = (csp ?? '')
-    .split(';')
-    .map((part) => part.trim().split(/\s+/))
-    .filter(([name]) => name)
-    .map(([name, ...sources]) => [name as string, sources] as const)
-  return new Map(parsed)
-}
 
 /** The `?v=` URLs of the assets a page links to (stylesheets, icons, scripts). */
 const linkedAssets = (html: string) =>
@@ -56,7 +46,7 @@ describe('GET /docs/errors', () => {
 
   test('allows no script at all', async () => {
     const res = await app.request('/docs/errors')
-    const csp = directives(res.headers.get('Content-Security-Policy'))
+    const csp = cspDirectives(res.headers.get('Content-Security-Policy'))
     expect(csp.get('default-src'), String(res.headers.get('Content-Security-Policy'))).toEqual([
       "'none'",
     ])
@@ -83,7 +73,7 @@ describe('GET /docs', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-cache')
     expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
     const header = String(res.headers.get('Content-Security-Policy'))
-    const csp = directives(header)
+    const csp = cspDirectives(header)
     expect(csp.get('default-src'), header).toEqual(["'none'"])
     expect(csp.get('script-src'), header).toEqual(["'self'"])
     expect(csp.get('style-src'), header).toEqual(["'self'"])

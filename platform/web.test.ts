@@ -6,7 +6,7 @@ import type { Browser, Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '#shared/http/platform.ts'
 import { createLogger } from '#shared/log.ts'
-import { launchChromium, recordPage } from '#test/harness/browser.ts'
+import { cspDirectives, launchChromium, recordPage } from '#test/harness/browser.ts'
 import { type NpmStart, startNpm, stopNpm, useDataDir } from '#test/harness/npm-start.ts'
 import { pageCsp, registerWeb } from './web.ts'
 
@@ -22,16 +22,6 @@ const WAIT = { timeout: 10_000 }
 const app = createApp({ log: createLogger('web-test', { destination: { write: () => {} } }) })
 registerWeb(app)
 
-/** The CSP header as directive → sources. */
-function directives(csp: string | null): Map<string, string[]> {
-  const parsed = (csp ?? '')
-    .split(';')
-    .map((part) => part.trim().split(/\s+/))
-    .filter(([name]) => name)
-    .map(([name, ...sources]) => [name as string, sources] as const)
-  return new Map(parsed)
-}
-
 describe('GET /', () => {
   test('is a page without inline script or style, under a strict CSP', async () => {
     const res = await app.request('/', { headers: { Host: 'chat.example.test:8080' } })
@@ -42,7 +32,7 @@ describe('GET /', () => {
     expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
     expect(res.headers.get('Referrer-Policy')).toBe('no-referrer')
     const header = String(res.headers.get('Content-Security-Policy'))
-    const csp = directives(header)
+    const csp = cspDirectives(header)
     expect(csp.get('default-src'), header).toEqual(["'none'"])
     expect(csp.get('script-src'), header).toEqual(["'self'"])
     expect(csp.get('style-src'), header).toEqual(["'self'"])
@@ -72,13 +62,13 @@ describe('GET /', () => {
     ['a Host with spaces', 'a b'],
   ])('gives %s no WebSocket source, nothing built from it', (_name, host) => {
     const header = pageCsp(host)
-    expect(directives(header).get('connect-src'), header).toEqual(["'self'"])
+    expect(cspDirectives(header).get('connect-src'), header).toEqual(["'self'"])
     expect(header).not.toContain('evil')
     expect(header).not.toContain('unsafe')
   })
 
   test('takes a bracketed IPv6 Host as it is', () => {
-    expect(directives(pageCsp('[::1]:8080')).get('connect-src')).toEqual([
+    expect(cspDirectives(pageCsp('[::1]:8080')).get('connect-src')).toEqual([
       "'self'",
       'ws://[::1]:8080',
       'wss://[::1]:8080',

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createTestAuth, type TestAuth, useJwksServer } from '#test/harness/auth.ts'
 import { Client, openEvents } from '#test/harness/chat-server.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
-import { createChat, createOrg, createProject, createUser } from '#test/harness/fixtures.ts'
+import { chatOwner as fixtureChatOwner } from '#test/harness/fixtures.ts'
 import { freePort } from '#test/harness/local-servers.ts'
 import {
   type RunningProcess,
@@ -48,12 +48,7 @@ async function instance(): Promise<{ http: string; ws: string; proc: RunningProc
   return { http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, proc }
 }
 
-async function chatOwner() {
-  const user = await createUser(db.admin)
-  const project = await createProject(db.admin, await createOrg(db.admin, user))
-  const chat = await createChat(db.admin, user, project)
-  return { user, chatId: chat.id }
-}
+const chatOwner = () => fixtureChatOwner(db.admin)
 
 describe('two chat instances', () => {
   it('fan every reply out to the chat’s streams on both, resume across, and close on both', async () => {

@@ -4,13 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { createTestAuth } from '#test/harness/auth.ts'
 import { Client, openEvents, startChatServer, useChatServer } from '#test/harness/chat-server.ts'
 import { useTestDatabase } from '#test/harness/database.ts'
-import {
-  createChat,
-  createOrg,
-  createProject,
-  createUser,
-  type UserRow,
-} from '#test/harness/fixtures.ts'
+import { chatOwner as fixtureChatOwner, type UserRow } from '#test/harness/fixtures.ts'
 import { MAX_CLIENT_FRAME_BYTES } from './lib/frames.ts'
 
 /**
@@ -27,13 +21,7 @@ const kit = useChatServer(db, {
 })
 
 /** A user with an active chat in a project of their own org. */
-async function chatOwner() {
-  const user = await createUser(db.admin)
-  const org = await createOrg(db.admin, user)
-  const project = await createProject(db.admin, org)
-  const chat = await createChat(db.admin, user, project)
-  return { user, project, chatId: chat.id }
-}
+const chatOwner = () => fixtureChatOwner(db.admin)
 
 const bearer = (user: UserRow) => kit.auth.bearer(user)
 const wsPath = (chatId: string, query = '') => `${kit.server.wsUrl}/v1/chats/${chatId}/ws${query}`

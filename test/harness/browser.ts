@@ -69,3 +69,13 @@ export async function recordPage(page: Page): Promise<PageRecord> {
     console.error('CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI))`)
   return seen
 }
+
+/** A Content-Security-Policy header as directive → sources. */
+export function cspDirectives(csp: string | null): Map<string, string[]> {
+  const parsed = (csp ?? '')
+    .split(';')
+    .map((part) => part.trim().split(/\s+/))
+    .filter(([name]) => name)
+    .map(([name, ...sources]) => [name as string, sources] as const)
+  return new Map(parsed)
+}

@@ -67,6 +67,14 @@ export async function createChat(
   return chat as { id: string }
 }
 
+/** A new user who owns an org with one project, and an active chat of theirs in it. */
+export async function chatOwner(admin: Sql) {
+  const user = await createUser(admin)
+  const project = await createProject(admin, await createOrg(admin, user))
+  const chat = await createChat(admin, user, project)
+  return { user, project, chatId: chat.id }
+}
+
 /** Two tenants, each an owner with one org and one project: the isolation tests' world. */
 export async function twoTenants(admin: Sql) {
   const make = async () => {

@@ -38,6 +38,9 @@ export const ChatListSchema = v.object({
 
 export const chatView = ({ user_id: _, ...view }: Chat): ChatView => view
 
+/** A Chat's columns, for `select ${tx(CHAT_COLUMNS)}` and `returning ${tx(CHAT_COLUMNS)}`. */
+export const CHAT_COLUMNS = ['id', 'project_id', 'user_id', 'status', 'created_at', 'expires_at']
+
 /** The caller's own chat if it is active and not past its expiry; undefined otherwise. */
 export async function activeChatOf(
   db: Sql,
@@ -49,7 +52,7 @@ export async function activeChatOf(
     db,
     userId,
     (tx) => tx<Chat[]>`
-      select id, project_id, user_id, status, created_at, expires_at from chat_sessions
+      select ${tx(CHAT_COLUMNS)} from chat_sessions
        where id = ${chatId} and status = 'active' and expires_at > now()`,
   )
   return row
@@ -72,7 +75,7 @@ export async function touchChat(
     (tx) => tx<Chat[]>`
       update chat_sessions set expires_at = now() + make_interval(secs => ${idleSeconds})
        where id = ${chatId} and status = 'active' and expires_at > now()
-      returning id, project_id, user_id, status, created_at, expires_at`,
+      returning ${tx(CHAT_COLUMNS)}`,
   )
   return row
 }

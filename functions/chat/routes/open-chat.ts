@@ -4,7 +4,7 @@ import { ApiError } from '#shared/http/errors.ts'
 import { once } from '#shared/http/idempotency.ts'
 import { pathId } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
-import { type Chat, ChatSchema, chatView } from '../lib/chat.ts'
+import { CHAT_COLUMNS, type Chat, ChatSchema, chatView } from '../lib/chat.ts'
 
 /**
  * POST /v1/projects/{projectId}/chats — members of the project's org. The limit of
@@ -35,7 +35,7 @@ export const openChat = route({
         const [row] = await tx<Chat[]>`
           insert into chat_sessions (user_id, project_id, expires_at)
           values (${user.userId}, ${projectId}, now() + make_interval(secs => ${idle}))
-          returning id, project_id, user_id, status, created_at, expires_at`.catch(limitReached)
+          returning ${tx(CHAT_COLUMNS)}`.catch(limitReached)
         const chat = row as Chat
         return c.json(chatView(chat), 201, { Location: `/v1/chats/${chat.id}` })
       },
