@@ -74,6 +74,20 @@ describe('the WebSocket', () => {
     expect((await one.closed).code).toBe(1000)
   })
 
+  it('takes the chat id in any case: an upper-case one is the same chat', async () => {
+    const { user, chatId } = await chatOwner()
+    const upper = await connect(user, chatId.toUpperCase())
+    await sleep(100) // subscribed
+    const posted = await fetch(`${kit.server.url}/v1/chats/${chatId}/actions`, {
+      method: 'POST',
+      headers: { authorization: await bearer(user), 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'ping' }),
+    })
+    const { id } = (await posted.json()) as { id: string }
+    await vi.waitFor(() => expect(upper.replies).toMatchObject([{ in_reply_to: id, seq: 1 }]))
+    upper.close()
+  })
+
   it('refuses every frame that is not a catalog action, never echoing it, and stays open', async () => {
     const { user, chatId } = await chatOwner()
     const client = await connect(user, chatId)

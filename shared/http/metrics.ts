@@ -248,6 +248,11 @@ export function trackConfigVersions(
   })
 }
 
-function getOrCreate<M extends Metric>(registry: Registry, name: string, create: () => M): M {
+/** The registry's metric of that name, or a new one: a second user of the registry shares it. */
+export function getOrCreate<M extends Metric>(
+  registry: Registry,
+  name: string,
+  create: () => M,
+): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create()
 }

@@ -1,4 +1,13 @@
+import * as v from 'valibot'
 import type { Reply } from './streams.ts'
+
+/** A sequence number in a query or header: a whole number a client got from us. */
+export const SeqSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,16}$/, 'must be a sequence number'),
+  v.transform(Number),
+  v.maxValue(Number.MAX_SAFE_INTEGER, 'must be a sequence number'),
+)
 
 /**
  * The chat's frames (API.md "chat"), for both transports: a WebSocket sends each as one
@@ -12,7 +21,7 @@ export const MAX_CLIENT_FRAME_BYTES = 4096
 
 export type ErrorCode = 'UNKNOWN_ACTION' | 'INVALID_FRAME' | 'RATE_LIMITED'
 
-export type ReplyFrame = { type: 'reply' } & Reply
+type ReplyFrame = { type: 'reply' } & Reply
 export interface ErrorFrame {
   type: 'error'
   in_reply_to?: string
@@ -23,7 +32,7 @@ export interface ErrorFrame {
  * client reloads what it shows. The next reply on the stream is `after + 1`, and a client
  * that reconnects resumes with `after`.
  */
-export interface ResyncFrame {
+interface ResyncFrame {
   type: 'resync'
   after: number
 }
@@ -66,7 +75,7 @@ export function errorFrame(code: ErrorCode, inReplyTo?: string): ErrorFrame {
     : { type: 'error', in_reply_to: inReplyTo, code }
 }
 
-export interface ActionFrame {
+interface ActionFrame {
   type: 'action'
   id: string
   action: string
@@ -85,12 +94,13 @@ export type ParsedFrame =
  * A client message as an action frame, or why not: binary, too large, not JSON, not an
  * object, another type, an extra key, a missing or malformed id or action.
  */
-export function parseClientFrame(data: unknown, binary: boolean): ParsedFrame {
+export function parseClientFrame(data: unknown): ParsedFrame {
   const invalid = (in_reply_to?: string): ParsedFrame =>
     in_reply_to === undefined
       ? { ok: false, code: 'INVALID_FRAME' }
       : { ok: false, in_reply_to, code: 'INVALID_FRAME' }
-  if (binary || typeof data !== 'string') return invalid()
+  // ws hands text as a string, binary as bytes.
+  if (typeof data !== 'string') return invalid()
   if (Buffer.byteLength(data) > MAX_CLIENT_FRAME_BYTES) return invalid()
   let value: unknown
   try {

@@ -19,9 +19,9 @@ import type { ChatStreams, Reply, ReplyLog } from './streams.ts'
  */
 
 /** Knative's revision timeout is 600 s: a stream closes (1012, resume) well before it. */
-export const DEFAULT_MAX_CONNECTION_AGE_MS = 540_000
+const DEFAULT_MAX_CONNECTION_AGE_MS = 540_000
 /** A stream whose peer leaves more than this unread is closed (1013, resume). */
-export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024
+const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024
 /** Numbers remembered per chat (the floors): bounded, oldest forgotten first. */
 const MAX_FLOORS = 10_000
 /** How soon an expiry that could not be checked (database down) is checked again. */

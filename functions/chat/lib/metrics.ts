@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { getOrCreate } from '#shared/http/metrics.ts'
 
 /**
  * The chat streams' metrics (DESIGN.md §5), on the function's registry. Without one
@@ -25,7 +26,7 @@ export interface ChatMetrics {
   localOnly(): void
 }
 
-export const NO_METRICS: ChatMetrics = {
+const NO_METRICS: ChatMetrics = {
   opened() {},
   closed() {},
   refused() {},
@@ -34,10 +35,6 @@ export const NO_METRICS: ChatMetrics = {
   resync() {},
   degraded() {},
   localOnly() {},
-}
-
-function getOrCreate<M extends Metric>(registry: Registry, name: string, create: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create()
 }
 
 const made = new WeakMap<Registry, ChatMetrics>()

@@ -13,7 +13,7 @@ import type { Reply, ReplyLog } from './streams.ts'
  * own, so a delivery never overtakes the fill it waits for.
  */
 
-export interface OrderedStreamHooks {
+interface OrderedStreamHooks {
   replies: ReplyLog
   log: Logger
   metrics: ChatMetrics

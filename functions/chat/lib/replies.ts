@@ -9,9 +9,9 @@ import type { Reply, ReplyLog, Since } from './streams.ts'
  * resume it. Replies are kept nowhere else (DESIGN.md §5: no message storage).
  */
 
-export const DEFAULT_MAX_REPLIES = 200
+const DEFAULT_MAX_REPLIES = 200
 /** The default chat idle timeout; pass the config's own to follow a change. */
-export const DEFAULT_REPLY_TTL_SECONDS = 1800
+const DEFAULT_REPLY_TTL_SECONDS = 1800
 
 export interface ReplyLogOptions {
   /** Replies kept per chat; default 200. */

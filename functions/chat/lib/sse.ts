@@ -14,11 +14,11 @@ import type { StreamSink } from './hub.ts'
  * not read yet: that, plus the socket's own buffer, is the stream's backlog.
  */
 
-export const DEFAULT_HEARTBEAT_MS = 15_000
+const DEFAULT_HEARTBEAT_MS = 15_000
 /** How long a closed stream's last events may take to be read before the socket is dropped. */
-export const DEFAULT_SSE_CLOSE_GRACE_MS = 5_000
+const DEFAULT_SSE_CLOSE_GRACE_MS = 5_000
 
-export interface SseOptions {
+interface SseOptions {
   heartbeatMs?: number
   closeGraceMs?: number
   /** The Node response, when served by @hono/node-server: its buffer counts as backlog. */
@@ -30,13 +30,13 @@ export interface SseOptions {
 const encoder = new TextEncoder()
 
 /** One frame as an SSE event. JSON has no raw newlines, so `data` is always one line. */
-export function sseEvent(frame: ServerFrame): string {
+function sseEvent(frame: ServerFrame): string {
   const data = JSON.stringify(frame)
   if (frame.type === 'reply') return `event: reply\nid: ${frame.seq}\ndata: ${data}\n\n`
   return `event: ${frame.type}\ndata: ${data}\n\n`
 }
 
-export function sseCloseEvent(code: CloseCode): string {
+function sseCloseEvent(code: CloseCode): string {
   return `event: close\ndata: ${JSON.stringify({ code })}\n\n`
 }
 

@@ -28,12 +28,12 @@ import type { AttachedStream, ChatHub, StreamSink } from './hub.ts'
  * ws refuses (closes 1009) a message above this before buffering it whole; between the
  * frame limit and this, the client gets an INVALID_FRAME and keeps its connection.
  */
-export const MAX_PAYLOAD_BYTES = MAX_CLIENT_FRAME_BYTES + 1024
-export const DEFAULT_PING_INTERVAL_MS = 15_000
+const MAX_PAYLOAD_BYTES = MAX_CLIENT_FRAME_BYTES + 1024
+const DEFAULT_PING_INTERVAL_MS = 15_000
 /** How far a chat's written expiry may fall behind its activity (a tenth of a short one). */
 const SLIDE_EVERY_MS = 60_000
 /** How long a closing peer has to answer the close frame before the socket is dropped. */
-export const DEFAULT_CLOSE_GRACE_MS = 5_000
+const DEFAULT_CLOSE_GRACE_MS = 5_000
 
 /**
  * The server the chat's process hands to serve({ websocket: { server } }). No
@@ -80,7 +80,7 @@ export function webSocketSink(ws: WebSocket, options: SocketOptions = {}): Strea
  * At most `limit` frames in any 60 s (a sliding minute): the times of the last `limit`
  * frames in a ring; a frame is allowed when the oldest of them is a minute old.
  */
-export class SlidingMinute {
+class SlidingMinute {
   #times = new Float64Array(0)
   #next = 0
 
@@ -98,7 +98,7 @@ export class SlidingMinute {
   }
 }
 
-export interface ChatSocketContext {
+interface ChatSocketContext {
   chatId: string
   userId: string
   /** The chat's `expires_at` when the socket opened. */
@@ -204,7 +204,7 @@ export function openChatSocket(
   return {
     message(data) {
       if (!attached.open) return
-      const parsed = parseClientFrame(data, typeof data !== 'string')
+      const parsed = parseClientFrame(data)
       const id = parsed.ok ? parsed.frame.id : parsed.in_reply_to
       // Every frame counts, refused ones too: a flood costs the sender, not us. Decided
       // as it arrives; answered in turn, so that answers come in the order of the frames.

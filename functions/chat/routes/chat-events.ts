@@ -6,9 +6,9 @@ import { parseInput } from '#shared/http/input.ts'
 import { pathId } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
 import { activeChatOf } from '../lib/chat.ts'
+import { SeqSchema } from '../lib/frames.ts'
 import type { AttachedStream } from '../lib/hub.ts'
 import { sseStream } from '../lib/sse.ts'
-import { SeqSchema } from './chat-ws.ts'
 
 const EventsHeaders = v.object({ 'last-event-id': v.optional(SeqSchema) })
 

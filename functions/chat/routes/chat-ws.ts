@@ -6,17 +6,9 @@ import { ApiError } from '#shared/http/errors.ts'
 import { parseInput } from '#shared/http/input.ts'
 import { type ChatDeps, route } from '../deps.ts'
 import { activeChatOf } from '../lib/chat.ts'
-import { CLOSE } from '../lib/frames.ts'
+import { CLOSE, SeqSchema } from '../lib/frames.ts'
 import { chatMetrics } from '../lib/metrics.ts'
 import { type ChatSocket, openChatSocket, type SocketOptions, webSocketSink } from '../lib/ws.ts'
-
-/** A sequence number in a query or header: a whole number a client got from us. */
-export const SeqSchema = v.pipe(
-  v.string(),
-  v.regex(/^\d{1,16}$/, 'must be a sequence number'),
-  v.transform(Number),
-  v.maxValue(Number.MAX_SAFE_INTEGER, 'must be a sequence number'),
-)
 
 const SocketQuery = v.object({
   after: v.optional(SeqSchema),
@@ -97,7 +89,9 @@ export function chatWebSocketRoute(options: SocketOptions = {}) {
           errors: [{ location: 'header.upgrade', message: 'must be websocket' }],
         })
       }
-      const chatId = c.req.param('chatId')
+      // Lower case, as pathId() gives every other chat route: the id names the chat's bus
+      // channel, buffer and tickets. (Not pathId itself: a bad id is a 4404 close here.)
+      const chatId = c.req.param('chatId').toLowerCase()
       const caller = await callerOf(deps, chatId, c.req.header('authorization'), query.ticket)
       let socket: ChatSocket | undefined
       return upgradeWebSocket(
