@@ -18,7 +18,7 @@ interface Rule {
   owner: string
   match: PathMatch
   host: string
-  backend: { namespace: string; name: string; port: number }
+  backend: { namespace: string; name: string; port: number } | undefined
 }
 
 const RANK = { Exact: 0, RegularExpression: 1, PathPrefix: 2 }
