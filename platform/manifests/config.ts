@@ -3,9 +3,11 @@ import { labelsOf, syncWave } from './metadata.ts'
 import {
   CONFIG_MAP,
   configData,
-  MIGRATE_DATABASE_URL_KEY,
   MIGRATE_SECRET,
+  MIGRATE_VARIABLES,
   NAMESPACE,
+  REMOTE_VALUES,
+  type RemoteValue,
   SECRET,
   SECRET_STORE,
   SECRET_VARIABLES,
@@ -27,7 +29,15 @@ export function configMap(env: Environment) {
   }
 }
 
-function externalSecret(name: string, keys: Readonly<Record<string, string>>) {
+/** The store values some templates read, once each, in REMOTE_VALUES' order. */
+function valuesRead(templates: Readonly<Record<string, string>>): RemoteValue[] {
+  const text = Object.values(templates).join('\n')
+  return (Object.keys(REMOTE_VALUES) as RemoteValue[]).filter((name) =>
+    new RegExp(`\\{\\{ \\.${name}[ }]`).test(text),
+  )
+}
+
+function externalSecret(name: string, templates: Readonly<Record<string, string>>) {
   return {
     // v1: External Secrets stopped serving v1beta1 in v0.17.
     apiVersion: 'external-secrets.io/v1',
@@ -40,11 +50,18 @@ function externalSecret(name: string, keys: Readonly<Record<string, string>>) {
     },
     spec: {
       // A rotated value reaches the Secret within the hour; pods read it when they
-      // next start (docs/deploy: rotating a secret).
+      // next start (docs/deploy/providers.md).
       refreshInterval: '1h',
       secretStoreRef: { kind: 'ClusterSecretStore', name: SECRET_STORE },
-      target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
-      data: Object.entries(keys).map(([secretKey, key]) => ({ secretKey, remoteRef: { key } })),
+      target: {
+        name,
+        creationPolicy: 'Owner',
+        template: { engineVersion: 'v2', data: templates },
+      },
+      data: valuesRead(templates).map((secretKey) => ({
+        secretKey,
+        remoteRef: REMOTE_VALUES[secretKey],
+      })),
     },
   }
 }
@@ -54,5 +71,5 @@ export function functionSecrets() {
 }
 
 export function migrationSecret() {
-  return externalSecret(MIGRATE_SECRET, { DATABASE_URL: MIGRATE_DATABASE_URL_KEY })
+  return externalSecret(MIGRATE_SECRET, MIGRATE_VARIABLES)
 }

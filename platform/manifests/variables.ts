@@ -19,26 +19,52 @@ export const MIGRATE_SECRET = 'tenantry-migrate'
 export const SECRET_STORE = 'tenantry'
 
 /**
- * The Secret's variables and, for each, the key it has in the secret store. The URLs are
- * whole in the store (the pooler's address with the app role's password), so a rotation
- * is one write there and a restart here.
+ * The values the ExternalSecrets read from the secret store: remote secrets and their
+ * properties, the same ones the cluster's own ExternalSecrets read for the database roles
+ * and the Valkey users (clusters/base/data/credentials.yaml; docs/deploy/providers.md).
+ */
+export const REMOTE_VALUES = {
+  appPassword: { key: 'tenantry-db', property: 'app-password' },
+  ownerPassword: { key: 'tenantry-db', property: 'owner-password' },
+  valkeyPassword: { key: 'tenantry-valkey', property: 'tenantry-password' },
+  cursorSecret: { key: 'tenantry-cursor', property: 'secret' },
+  signingKey: { key: 'tenantry-auth', property: 'signing-key' },
+  signingKid: { key: 'tenantry-auth', property: 'signing-kid' },
+  verificationKeys: { key: 'tenantry-auth', property: 'verification-keys' },
+  clients: { key: 'tenantry-auth', property: 'clients' },
+} as const
+export type RemoteValue = keyof typeof REMOTE_VALUES
+
+const DATA = 'tenantry-data.svc.cluster.local'
+/** A store value in a template; `urlquery` escapes what a URL's user info may not hold. */
+const value = (name: RemoteValue, escape = false) => `{{ .${name}${escape ? ' | urlquery' : ''} }}`
+
+/**
+ * The Secret's variables, as External Secrets templates over REMOTE_VALUES. The URLs are
+ * assembled here, not kept whole in the store: the store holds each password once, for
+ * the role or user it belongs to and for every URL that logs in as it.
  */
 export const SECRET_VARIABLES: Readonly<Record<string, string>> = {
-  DATABASE_URL: 'tenantry/app-database-url',
-  REDIS_URL: 'tenantry/redis-url',
-  CURSOR_SECRET: 'tenantry/cursor-secret',
-  AUTH_SIGNING_KEY: 'tenantry/auth-signing-key',
-  AUTH_SIGNING_KID: 'tenantry/auth-signing-kid',
-  AUTH_VERIFICATION_KEYS: 'tenantry/auth-verification-keys',
-  AUTH_CLIENTS: 'tenantry/auth-clients',
+  // Through the transaction pooler, as the app role (RLS applies; it owns nothing).
+  DATABASE_URL: `postgresql://tenantry_app:${value('appPassword', true)}@tenantry-db-pooler.${DATA}:5432/tenantry`,
+  REDIS_URL: `redis://tenantry:${value('valkeyPassword', true)}@valkey.${DATA}:6379`,
+  CURSOR_SECRET: value('cursorSecret'),
+  AUTH_SIGNING_KEY: value('signingKey'),
+  AUTH_SIGNING_KID: value('signingKid'),
+  AUTH_VERIFICATION_KEYS: value('verificationKeys'),
+  AUTH_CLIENTS: value('clients'),
 }
+
+/** The migration Job's one variable: the primary, directly, as the owner role. */
+export const MIGRATE_VARIABLES: Readonly<Record<string, string>> = {
+  DATABASE_URL: `postgresql://tenantry_owner:${value('ownerPassword', true)}@tenantry-db-rw.${DATA}:5432/tenantry`,
+}
+
 /**
  * Read as optional by the functions but never optional in a cluster: without Redis a
  * replica would hear no config hints and fan out no chat to its peers.
  */
 const REQUIRED_IN_CLUSTER = new Set(['REDIS_URL'])
-
-export const MIGRATE_DATABASE_URL_KEY = 'tenantry/owner-database-url'
 
 /** The ConfigMap's data in an environment. */
 export function configData(env: Environment): Record<string, string> {
