@@ -106,3 +106,33 @@ describe.each(PROVIDERS)('clusters/overlays/%s has what knative/ expects', (prov
     }
   })
 })
+
+describe.each(PROVIDERS)('argocd/overlays/%s admits what knative/ holds', (provider) => {
+  const project = render(`argocd/overlays/${provider}`).find(
+    (doc) => doc.kind === 'AppProject' && doc.metadata.name === 'applications',
+  )
+
+  it.each(ENVIRONMENT_NAMES)(
+    'the applications project may sync every object of knative/overlays/%s',
+    (env) => {
+      type Kind = { group: string; kind: string }
+      const allowed = (list: Kind[], doc: Doc) =>
+        list.some(
+          (entry) =>
+            entry.kind === doc.kind &&
+            entry.group === (doc.apiVersion.includes('/') ? doc.apiVersion.split('/')[0] : ''),
+        )
+      const refused = render(`knative/overlays/${env}`)
+        .filter((doc) =>
+          doc.metadata.namespace === undefined
+            ? !allowed(project?.spec.clusterResourceWhitelist ?? [], doc)
+            : !allowed(project?.spec.namespaceResourceWhitelist ?? [], doc) ||
+              !project?.spec.destinations.some(
+                (d: { namespace: string }) => d.namespace === doc.metadata.namespace,
+              ),
+        )
+        .map((doc) => `${doc.kind}/${doc.metadata.namespace ?? ''}/${doc.metadata.name}`)
+      expect(refused).toEqual([])
+    },
+  )
+})
