@@ -136,3 +136,36 @@ describe.each(PROVIDERS)('argocd/overlays/%s admits what knative/ holds', (provi
     },
   )
 })
+
+describe.each(PROVIDERS)('the platform project admits clusters/overlays/%s', (provider) => {
+  const projects = render(`argocd/overlays/${provider}`).filter((doc) => doc.kind === 'AppProject')
+  const docs = render(`clusters/overlays/${provider}`)
+  const project = (name: string) => projects.find((doc) => doc.metadata.name === name)?.spec
+  const destinationOk = (spec: { destinations: { namespace: string }[] }, namespace = '') =>
+    spec.destinations.some((d) => d.namespace === namespace || d.namespace === '*')
+
+  it('every object’s namespace is a destination of the platform project', () => {
+    const platform = project('platform')
+    const outside = docs
+      .filter((doc) => !destinationOk(platform, doc.metadata.namespace))
+      .map((doc) => `${doc.kind}/${doc.metadata.namespace}/${doc.metadata.name}`)
+    expect(outside).toEqual([])
+  })
+
+  it('every Application’s sources and destination are its project’s', () => {
+    const refused: string[] = []
+    for (const app of docs.filter((doc) => doc.kind === 'Application')) {
+      const spec = project(app.spec.project)
+      const repos = [app.spec.source, ...(app.spec.sources ?? [])]
+        .filter((source) => source?.repoURL)
+        .map((source) => source.repoURL as string)
+      for (const repo of repos) {
+        if (!spec?.sourceRepos.includes(repo)) refused.push(`${app.metadata.name}: source ${repo}`)
+      }
+      if (!spec || !destinationOk(spec, app.spec.destination.namespace)) {
+        refused.push(`${app.metadata.name}: destination ${app.spec.destination.namespace}`)
+      }
+    }
+    expect(refused).toEqual([])
+  })
+})
