@@ -39,6 +39,14 @@ function policy(name: string, spec: Record<string, unknown>) {
   }
 }
 
+/** Egress to the pods of the data namespace with these labels, on one port. */
+function toData(labels: Record<string, string>, port: number) {
+  return {
+    to: [{ ...namespace(DATA_NAMESPACE), podSelector: { matchLabels: labels } }],
+    ports: [{ protocol: 'TCP', port }],
+  }
+}
+
 const DNS = {
   to: [{ ...namespace('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
   ports: [
@@ -65,24 +73,8 @@ export function networkPolicies(functions: readonly AnyFunction[]) {
       policyTypes: ['Egress'],
       egress: [
         DNS,
-        {
-          to: [
-            {
-              ...namespace(DATA_NAMESPACE),
-              podSelector: { matchLabels: { 'cnpg.io/poolerName': 'tenantry-db-pooler' } },
-            },
-          ],
-          ports: [{ protocol: 'TCP', port: 5432 }],
-        },
-        {
-          to: [
-            {
-              ...namespace(DATA_NAMESPACE),
-              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'valkey' } },
-            },
-          ],
-          ports: [{ protocol: 'TCP', port: 6379 }],
-        },
+        toData({ 'cnpg.io/poolerName': 'tenantry-db-pooler' }, 5432),
+        toData({ 'app.kubernetes.io/name': 'valkey' }, 6379),
         {
           // The JWKS of auth, at its cluster-local address. Envoy Gateway runs a
           // listener on port 80 as container port 10080 (it shifts ports below 1024),
@@ -98,18 +90,7 @@ export function networkPolicies(functions: readonly AnyFunction[]) {
     policy('migrate-egress', {
       podSelector: { matchLabels: { 'app.kubernetes.io/name': MIGRATE } },
       policyTypes: ['Egress'],
-      egress: [
-        DNS,
-        {
-          to: [
-            {
-              ...namespace(DATA_NAMESPACE),
-              podSelector: { matchLabels: { 'cnpg.io/cluster': 'tenantry-db' } },
-            },
-          ],
-          ports: [{ protocol: 'TCP', port: 5432 }],
-        },
-      ],
+      egress: [DNS, toData({ 'cnpg.io/cluster': 'tenantry-db' }, 5432)],
     }),
   ]
   for (const fn of functions.filter(needsKubernetesApi)) {
