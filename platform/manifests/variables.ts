@@ -37,7 +37,7 @@ export type RemoteValue = keyof typeof REMOTE_VALUES
 
 const DATA = 'tenantry-data.svc.cluster.local'
 /** A store value in a template; `urlquery` escapes what a URL's user info may not hold. */
-const value = (name: RemoteValue, escape = false) => `{{ .${name}${escape ? ' | urlquery' : ''} }}`
+const value = (name: RemoteValue, inUrl = false) => `{{ .${name}${inUrl ? ' | urlquery' : ''} }}`
 
 /**
  * The Secret's variables, as External Secrets templates over REMOTE_VALUES. The URLs are
