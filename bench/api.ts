@@ -1,8 +1,9 @@
 import os from 'node:os'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
+import { createTestAuth } from '#test/harness/auth.ts'
 import { benchBundle, ROOT } from './lib/bundle.ts'
 import { runMain } from './lib/cleanup.ts'
 import { type CpuProbe, machineCpu, processCpu, processesCpu } from './lib/cpu.ts'
+import { functionEnv } from './lib/function-env.ts'
 import { keepAliveClient } from './lib/http-client.ts'
 import { interleave, type Side } from './lib/interleave.ts'
 import { serveJwks } from './lib/jwks.ts'
@@ -92,15 +93,13 @@ await runMain(async () => {
       'b projects function',
       [...LOOPBACK_FLAGS, ...flags(options.functionFlags), bundle.path],
       logs,
-      (port) => ({
-        PORT: String(port),
-        DATABASE_URL: pg.url('tenantry_app'),
-        AUTH_ISSUER: TEST_ISSUER,
-        AUTH_AUDIENCE: TEST_AUDIENCE,
-        AUTH_JWKS_URL: jwksUrl,
-        CURSOR_SECRET: 'bench-cursor-secret-'.padEnd(40, 'x'),
-        LOG_LEVEL: options.logLevel,
-      }),
+      (port) =>
+        functionEnv({
+          port,
+          databaseUrl: pg.url('tenantry_app'),
+          jwksUrl,
+          logLevel: options.logLevel,
+        }),
     ),
   ])
   const probes = await cpuProbes(pg, [baseline.child, fn.child])

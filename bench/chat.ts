@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
+import { createTestAuth } from '#test/harness/auth.ts'
 import { benchBundle, ROOT } from './lib/bundle.ts'
 import { fanoutHistogram, percentileBound, since } from './lib/chat-metrics.ts'
 import { liftChatLimits, type SeededChat, seedChats } from './lib/chat-seed.ts'
 import { onCleanup, runMain } from './lib/cleanup.ts'
 import { type FanoutResult, FanoutSide } from './lib/fanout-run.ts'
+import { functionEnv } from './lib/function-env.ts'
 import { type IdleResult, runIdle } from './lib/idle-run.ts'
 import { serveJwks } from './lib/jwks.ts'
 import { LOOPBACK_FLAGS } from './lib/loopback.ts'
@@ -149,16 +150,14 @@ await runMain(async () => {
   const logs = await logDirectory('tenantry-bench-chat-')
   const tokens = async (of: readonly SeededChat[]) =>
     Promise.all(of.map((chat) => auth.bearer({ id: chat.userId, handle: chat.handle })))
-  const env = (port: number): Record<string, string> => ({
-    PORT: String(port),
-    DATABASE_URL: pg.url('tenantry_app'),
-    REDIS_URL: redis.url,
-    AUTH_ISSUER: TEST_ISSUER,
-    AUTH_AUDIENCE: TEST_AUDIENCE,
-    AUTH_JWKS_URL: jwksUrl,
-    CURSOR_SECRET: 'bench-cursor-secret-'.padEnd(40, 'x'),
-    LOG_LEVEL: 'warn',
-  })
+  const env = (port: number) =>
+    functionEnv({
+      port,
+      databaseUrl: pg.url('tenantry_app'),
+      jwksUrl,
+      logLevel: 'warn',
+      extra: { REDIS_URL: redis.url },
+    })
   const startOurs = (name: string) =>
     startServer(name, [...LOOPBACK_FLAGS, entry?.path ?? ''], logs, env)
   const startBare = (name: string, withRedis: boolean) =>

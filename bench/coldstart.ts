@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from 'esbuild'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
+import { createTestAuth } from '#test/harness/auth.ts'
 import { freePort } from '#test/harness/local-servers.ts'
 import { benchBundle, ROOT } from './lib/bundle.ts'
 import { runMain } from './lib/cleanup.ts'
+import { functionEnv } from './lib/function-env.ts'
 import { serveJwks } from './lib/jwks.ts'
 import { LatencyRecorder } from './lib/latency.ts'
 import { LOOPBACK_FLAGS } from './lib/loopback.ts'
@@ -110,15 +111,7 @@ await runMain(async () => {
     const child = spawnNode({
       name: 'projects function',
       args: [...LOOPBACK_FLAGS, bundle.path],
-      env: {
-        PORT: String(port),
-        DATABASE_URL: pg.url('tenantry_app'),
-        AUTH_ISSUER: TEST_ISSUER,
-        AUTH_AUDIENCE: TEST_AUDIENCE,
-        AUTH_JWKS_URL: jwksUrl,
-        CURSOR_SECRET: 'bench-cursor-secret-'.padEnd(40, 'x'),
-        LOG_LEVEL: 'info',
-      },
+      env: functionEnv({ port, databaseUrl: pg.url('tenantry_app'), jwksUrl, logLevel: 'info' }),
       logFile,
     })
     const ms = await untilReady(child, port, t0)

@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { configChannel, encodeHint, parseHint } from '#shared/config/reload.ts'
-import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER } from '#test/harness/auth.ts'
+import { createTestAuth } from '#test/harness/auth.ts'
 import { benchBundle, bundlePath, ROOT } from './lib/bundle.ts'
 import { onCleanup, runMain } from './lib/cleanup.ts'
+import { functionEnv } from './lib/function-env.ts'
 import { serveJwks } from './lib/jwks.ts'
 import { LatencyRecorder } from './lib/latency.ts'
 import { LOOPBACK_FLAGS } from './lib/loopback.ts'
@@ -154,17 +155,14 @@ await runMain(async () => {
   onCleanup('close the hint subscriber', () => hints.disconnect())
   await hints.subscribe(configChannel(SERVICE))
 
-  const env = (port: number) => ({
-    PORT: String(port),
-    DATABASE_URL: pg.url('tenantry_app'),
-    REDIS_URL: redis.url,
-    AUTH_ISSUER: TEST_ISSUER,
-    AUTH_AUDIENCE: TEST_AUDIENCE,
-    AUTH_JWKS_URL: jwksUrl,
-    CURSOR_SECRET: 'bench-cursor-secret-'.padEnd(40, 'x'),
-    LOG_LEVEL: 'info',
-    CONFIG_RECONCILE_SECONDS: String(RECONCILE_S),
-  })
+  const env = (port: number) =>
+    functionEnv({
+      port,
+      databaseUrl: pg.url('tenantry_app'),
+      jwksUrl,
+      logLevel: 'info',
+      extra: { REDIS_URL: redis.url, CONFIG_RECONCILE_SECONDS: String(RECONCILE_S) },
+    })
   const [writer, ...replicas] = await Promise.all([
     startServer('config function', [...LOOPBACK_FLAGS, entries.config.path], logs, env),
     ...Array.from({ length: options.replicas }, (_, i) =>

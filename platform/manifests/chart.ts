@@ -5,7 +5,7 @@ import { FUNCTIONS } from '#platform/functions.ts'
 import type { AnyFunction } from '#shared/runtime/definition.ts'
 import { accessObjects, disruptionBudgets } from './access.ts'
 import { configMap } from './config.ts'
-import { BASE, IMAGE_REPOSITORY } from './environments.ts'
+import { BASE, IMAGE_REPOSITORY, parseImage } from './environments.ts'
 import { type KnativeServiceManifest, knativeService } from './knative-service.ts'
 import { MIGRATE, migrationJob } from './migration-job.ts'
 import { NAMESPACE } from './variables.ts'
@@ -129,9 +129,7 @@ function imageOverrideOf(name: string, tag: string): string {
 
 /** The tag of the base's images: what `image.tag` defaults to. */
 function baseTag(): string {
-  const reference = BASE.image(MIGRATE)
-  const prefix = `${IMAGE_REPOSITORY}/${MIGRATE}:`
-  return reference.startsWith(prefix) ? reference.slice(prefix.length) : 'main'
+  return parseImage(BASE.image(MIGRATE)).tag ?? 'main'
 }
 
 function functionValuesOf(fn: AnyFunction, tag: string): v.InferOutput<typeof functionValues> {

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { parseAllDocuments } from 'yaml'
+import { renderKustomize } from '#test/manifests/render.ts'
 import { ENVIRONMENT_NAMES, environment } from './environments.ts'
 import { DATA_NAMESPACE, MONITORING_NAMESPACE } from './network-policies.ts'
 import { LOCAL_GATEWAY_SERVICE, PUBLIC_GATEWAY } from './routes.ts'
@@ -27,10 +27,20 @@ interface Doc {
   spec?: any
 }
 
-function render(dir: string): Doc[] {
-  const out = execFileSync('kubectl', ['kustomize', dir], { cwd: root, encoding: 'utf8' })
-  return parseAllDocuments(out).map((doc) => doc.toJS() as Doc)
-}
+// Every directory these tests read, rendered once.
+const DIRS = [
+  ...PROVIDERS.flatMap((provider) => [
+    `clusters/overlays/${provider}`,
+    `argocd/overlays/${provider}`,
+  ]),
+  ...ENVIRONMENT_NAMES.map((env) => `knative/overlays/${env}`),
+]
+const rendered = new Map(
+  await Promise.all(
+    DIRS.map(async (dir) => [dir, (await renderKustomize(join(root, dir))) as Doc[]] as const),
+  ),
+)
+const render = (dir: string): Doc[] => rendered.get(dir) ?? []
 
 describe.each(PROVIDERS)('clusters/overlays/%s has what knative/ expects', (provider) => {
   const docs = render(`clusters/overlays/${provider}`)

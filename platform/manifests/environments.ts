@@ -105,3 +105,13 @@ export function profileIn(
 ): DeploymentProfile {
   return { ...profile, ...env.profiles[name] }
 }
+
+/** An image reference's parts: `name:tag` or `name@digest` (a registry port is not a tag). */
+export function parseImage(ref: string): { name: string; tag?: string; digest?: string } {
+  const at = ref.indexOf('@')
+  if (at >= 0) return { name: ref.slice(0, at), digest: ref.slice(at + 1) }
+  const colon = ref.lastIndexOf(':')
+  return colon > ref.lastIndexOf('/')
+    ? { name: ref.slice(0, colon), tag: ref.slice(colon + 1) }
+    : { name: ref }
+}

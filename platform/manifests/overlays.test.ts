@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { parseAllDocuments } from 'yaml'
 import { FUNCTIONS } from '#platform/functions.ts'
+import { renderKustomize } from '#test/manifests/render.ts'
 import { configMap } from './config.ts'
 import { ENVIRONMENT_NAMES, environment } from './environments.ts'
 import { knativeService } from './knative-service.ts'
@@ -18,17 +18,21 @@ import { httpRoute } from './routes.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-function render(dir: string): Record<string, unknown>[] {
-  const out = execFileSync('kubectl', ['kustomize', dir], { cwd: root, encoding: 'utf8' })
-  return parseAllDocuments(out).map((doc) => doc.toJS())
-}
+const rendered = new Map(
+  await Promise.all(
+    ENVIRONMENT_NAMES.map(async (name) => {
+      const docs = await renderKustomize(join(root, `knative/overlays/${name}`))
+      return [name, docs as Record<string, unknown>[]] as const
+    }),
+  ),
+)
 
 type Doc = { kind: string; metadata: { name: string } }
 const find = (docs: Record<string, unknown>[], kind: string, name: string) =>
   docs.find((doc) => (doc as Doc).kind === kind && (doc as Doc).metadata.name === name)
 
 describe.each(ENVIRONMENT_NAMES)('knative/overlays/%s', (name) => {
-  const docs = render(`knative/overlays/${name}`)
+  const docs = rendered.get(name) ?? []
   const env = environment(name)
 
   it.each(FUNCTIONS.map((fn) => [fn.name, fn] as const))(

@@ -8,6 +8,7 @@ import {
   type Environment,
   type EnvironmentName,
   environment,
+  parseImage,
   profileIn,
 } from './environments.ts'
 import { knativeService } from './knative-service.ts'
@@ -149,13 +150,4 @@ function imageChange(from: string, to: string): object | undefined {
     ...(b.name !== a.name ? { newName: b.name } : {}),
     ...(b.digest ? { digest: b.digest } : { newTag: b.tag }),
   }
-}
-
-function parseImage(ref: string): { name: string; tag?: string; digest?: string } {
-  const at = ref.indexOf('@')
-  if (at >= 0) return { name: ref.slice(0, at), digest: ref.slice(at + 1) }
-  const colon = ref.lastIndexOf(':')
-  return colon > ref.lastIndexOf('/')
-    ? { name: ref.slice(0, colon), tag: ref.slice(colon + 1) }
-    : { name: ref }
 }

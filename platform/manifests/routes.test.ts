@@ -3,15 +3,17 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { FUNCTIONS } from '#platform/functions.ts'
-import { ownerOf, pathMatches } from '#platform/gateway.ts'
+import { gatewayTable, ownerOf } from '#platform/gateway.ts'
 import type { PathMatch } from '#shared/runtime/definition.ts'
 import { clusterLocalHost, LOCAL_GATEWAY_SERVICE, PUBLIC_GATEWAY } from './routes.ts'
 
 /**
  * The committed HTTPRoutes (knative/base/routes.yaml) route every request exactly as
- * `npm start` does (platform/gateway.ts), read back from the YAML a cluster gets, with
- * the precedence Envoy Gateway applies across the HTTPRoutes of one listener: Exact,
- * then RegularExpression, then the longest PathPrefix.
+ * `npm start` does (platform/gateway.ts), read back from the YAML a cluster gets. The
+ * routes' matches are ordered by gatewayTable, which applies the precedence Envoy Gateway
+ * applies across the HTTPRoutes of one listener (Exact, then RegularExpression, then the
+ * longest PathPrefix); what is tested is that the YAML holds the same matches, owners
+ * and hosts as the definitions.
  */
 
 interface Rule {
@@ -20,8 +22,6 @@ interface Rule {
   host: string
   backend: { namespace: string; name: string; port: number } | undefined
 }
-
-const RANK = { Exact: 0, RegularExpression: 1, PathPrefix: 2 }
 
 /** The fields of a committed HTTPRoute this test reads. */
 interface HttpRouteDocument {
@@ -42,26 +42,31 @@ async function committedRules(): Promise<(Rule & { parents: unknown[] })[]> {
   const routes = parseAllDocuments(await readFile(path, 'utf8'))
     .map((doc) => doc.toJS() as HttpRouteDocument)
     .filter((doc) => doc.kind === 'HTTPRoute')
-  return routes
-    .flatMap((route) =>
-      route.spec.rules.flatMap((rule) =>
-        rule.matches.map((m) => ({
-          owner: route.metadata.name,
-          match: m.path,
-          host: rule.filters.find((f) => f.type === 'URLRewrite')?.urlRewrite?.hostname ?? '',
-          backend: rule.backendRefs[0],
-          parents: route.spec.parentRefs,
-        })),
-      ),
-    )
-    .sort(
-      (a, b) =>
-        RANK[a.match.type] - RANK[b.match.type] || b.match.value.length - a.match.value.length,
-    )
+  return routes.flatMap((route) =>
+    route.spec.rules.flatMap((rule) =>
+      rule.matches.map((m) => ({
+        owner: route.metadata.name,
+        match: m.path,
+        host: rule.filters.find((f) => f.type === 'URLRewrite')?.urlRewrite?.hostname ?? '',
+        backend: rule.backendRefs[0],
+        parents: route.spec.parentRefs,
+      })),
+    ),
+  )
 }
 
 const rules = await committedRules()
-const routed = (path: string) => rules.find((rule) => pathMatches(rule.match, path))
+const table = gatewayTable(
+  [...new Set(rules.map((rule) => rule.owner))].map((name) => ({
+    name,
+    paths: rules.filter((rule) => rule.owner === name).map((rule) => rule.match),
+  })),
+)
+/** The committed rule a request for this path takes, or undefined. */
+const routed = (path: string) => {
+  const owner = ownerOf(path, table)
+  return rules.find((rule) => rule.owner === owner)
+}
 
 const SAMPLE_ID = '0b2c9f1e-0000-4000-8000-000000000000'
 const routes = FUNCTIONS.flatMap((fn) => fn.routes.map((route) => ({ fn: fn.name, route })))
