@@ -7,6 +7,7 @@ export default defineConfig({
       'functions/**/*.test.ts',
       'shared/**/*.test.ts',
       'test/**/*.test.ts',
+      'load-tests/**/*.test.ts',
     ],
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],

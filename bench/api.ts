@@ -12,7 +12,7 @@ import { machineFacts } from './lib/machine.ts'
 import { readOptions } from './lib/options.ts'
 import { type BenchPostgres, backendsCpu, provideBenchPostgres } from './lib/postgres.ts'
 import { type Child, logDirectory, startServer } from './lib/processes.ts'
-import { reportRegime } from './lib/report.ts'
+import { ratioOf, reportRegime } from './lib/report.ts'
 import { liftRateLimits, type SeededPairs, seedProjects } from './lib/seed.ts'
 
 /**
@@ -24,8 +24,13 @@ import { liftRateLimits, type SeededPairs, seedProjects } from './lib/seed.ts'
  *   a  baseline: a bare node:http server, one postgres.js query as the superuser, JSON
  *   b  GET /v1/projects/{id} on the bundled projects function (node dist/projects/index.mjs)
  *      with the member's token: JWT verification, rate limit, withUser() RLS transaction
- *      as tenantry_app, JSON, request log line, metrics
- * Last line: `ratio <b/a>` (throughput) of the first regime. Issue 3's target is ≥ 0.5.
+ *      as tenantry_app, JSON, request log line, metrics; tracing off, as by default
+ *   c  the same function with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set, every request
+ *      sampled): a server span and a transaction span per request, batched and exported
+ *      over OTLP/HTTP to a receiver in a process of its own (bench/lib/otlp-sink.ts)
+ * Lines `ratio_tracing_on <c/a>` and `tracing_on_cost <1 − c/b>` per regime (with
+ * `--tracing`, the default); last line: `ratio <b/a>` (throughput) of the first regime,
+ * the figure earlier runs printed before tracing existed. Issue 3's target is ≥ 0.5.
  */
 
 const options = readOptions('npm run bench:api -- [options]', {
@@ -43,6 +48,10 @@ const options = readOptions('npm run bench:api -- [options]', {
     help: 'LOG_LEVEL of the function (info: one log line per request, as in production)',
   },
   build: { default: true, help: 'run `npm run build` first (off: use dist/ as it is)' },
+  tracing: {
+    default: true,
+    help: 'also run side c, the function with tracing on (off: sides a and b only)',
+  },
   functionFlags: {
     default: '',
     help: 'extra Node flags for the function, space-separated (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")',
@@ -78,7 +87,20 @@ await runMain(async () => {
   for (const user of pairs.users) tokens.set(user.id, await auth.bearer(user))
 
   const logs = await logDirectory('tenantry-bench-api-')
-  const [baseline, fn] = await Promise.all([
+  const functionSide = (port: number, extra: Record<string, string> = {}) =>
+    functionEnv({
+      port,
+      databaseUrl: pg.url('tenantry_app'),
+      jwksUrl,
+      logLevel: options.logLevel,
+      extra,
+    })
+  const sink = options.tracing
+    ? await startServer('otlp sink', [`${ROOT}bench/lib/otlp-sink.ts`], logs, (port) => ({
+        PORT: String(port),
+      }))
+    : undefined
+  const [baseline, fn, tracedFn] = await Promise.all([
     startServer(
       'a baseline server',
       [...LOOPBACK_FLAGS, `${ROOT}bench/lib/bare-server.ts`],
@@ -93,36 +115,71 @@ await runMain(async () => {
       'b projects function',
       [...LOOPBACK_FLAGS, ...flags(options.functionFlags), bundle.path],
       logs,
-      (port) =>
-        functionEnv({
-          port,
-          databaseUrl: pg.url('tenantry_app'),
-          jwksUrl,
-          logLevel: options.logLevel,
-        }),
+      (port) => functionSide(port),
     ),
+    sink
+      ? startServer(
+          'c projects function traced',
+          [...LOOPBACK_FLAGS, ...flags(options.functionFlags), bundle.path],
+          logs,
+          (port) =>
+            functionSide(port, {
+              OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+              OTEL_SERVICE_NAME: 'projects-bench',
+            }),
+        )
+      : undefined,
   ])
-  const probes = await cpuProbes(pg, [baseline.child, fn.child])
+  const servers = [baseline, fn, ...(tracedFn ? [tracedFn] : [])]
+  const probes = await cpuProbes(
+    pg,
+    servers.map((server) => server.child),
+  )
 
   const summary: string[] = []
+  const tracedSummary: { on: number; cost: number }[] = []
   for (const concurrency of concurrencies) {
     const label = `concurrency ${concurrency}`
     out('')
     out(`== ${label}`)
-    const results = await runRegime(concurrency, pairs, tokens, baseline.port, fn.port, probes)
-    const [a, b] = results
+    const results = await runRegime(
+      concurrency,
+      pairs,
+      tokens,
+      servers.map((server) => server.port),
+      probes,
+    )
+    const [a, b, c] = results
     const ratio = reportRegime(results, {
       a: a?.name ?? '',
       b: b?.name ?? '',
       ratioLabel: `ratio (${label})`,
+      ...(c
+        ? {
+            extraRatios: [
+              { label: `ratio_tracing_on (${label})`, x: a?.name ?? '', y: c.name },
+              { label: `tracing_on_throughput (${label}, c/b)`, x: b?.name ?? '', y: c.name },
+            ],
+          }
+        : {}),
       cores: os.availableParallelism(),
       cpuLegend:
         'client: this load generator; server: the side’s server process; postgres: the bench database’s backends; machine: all CPUs, other jobs included',
       write: out,
     })
     summary.push(ratio.toFixed(2))
+    if (a && b && c) {
+      tracedSummary.push({
+        on: ratioOf(results, a.name, c.name),
+        cost: 1 - ratioOf(results, b.name, c.name),
+      })
+    }
   }
-  for (const server of [baseline, fn]) {
+  if (sink) {
+    const stats = await fetch(`http://127.0.0.1:${sink.port}/stats`).then((res) => res.json())
+    out(`otlp sink received: ${JSON.stringify(stats)}`)
+  }
+  for (const server of [...servers, ...(sink ? [sink] : [])]) {
     if (server.child.done) {
       process.stderr.write(
         `${server.child.name} exited during the run:\n${server.child.output()}\n`,
@@ -131,6 +188,11 @@ await runMain(async () => {
     }
   }
   out('')
+  const traced = tracedSummary[0]
+  if (traced) {
+    out(`ratio_tracing_on ${traced.on.toFixed(2)}`)
+    out(`tracing_on_cost ${traced.cost.toFixed(2)}`)
+  }
   out(`ratio ${summary[0]}`)
 })
 
@@ -152,12 +214,12 @@ async function runRegime(
   concurrency: number,
   pairs: SeededPairs,
   tokens: Map<string, string>,
-  baselinePort: number,
-  functionPort: number,
+  ports: number[],
   probes: CpuProbe[],
 ) {
+  const [baselinePort, ...functionPorts] = ports as [number, ...number[]]
   const clientA = keepAliveClient(baselinePort, concurrency)
-  const clientB = keepAliveClient(functionPort, concurrency)
+  const functionClients = functionPorts.map((port) => keepAliveClient(port, concurrency))
   const pick = () => Math.floor(Math.random() * pairs.projectIds.length)
   // Every request must answer 200 with its project (anything else counts as an error).
   const expectProject = (answer: { status: number; body: string }, id: string) => {
@@ -176,15 +238,15 @@ async function runRegime(
         expectProject(await clientA.get(`/projects/${id}`), id)
       },
     },
-    {
-      name: 'b projects function (bundle)',
+    ...functionClients.map((client, n) => ({
+      name: n === 0 ? 'b projects function (bundle)' : 'c projects function, tracing on',
       operation: async () => {
         const i = pick()
         const id = pairs.projectIds[i] as string
         const token = tokens.get(pairs.members[i]?.id ?? '') as string
-        expectProject(await clientB.get(`/v1/projects/${id}`, { authorization: token }), id)
+        expectProject(await client.get(`/v1/projects/${id}`, { authorization: token }), id)
       },
-    },
+    })),
   ]
   try {
     return await interleave(sides, {
@@ -196,7 +258,7 @@ async function runRegime(
     })
   } finally {
     clientA.close()
-    clientB.close()
+    for (const client of functionClients) client.close()
   }
 }
 

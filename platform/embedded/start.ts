@@ -20,6 +20,7 @@ import {
 } from '#shared/http/metrics.ts'
 import { createApp } from '#shared/http/platform.ts'
 import { serve } from '#shared/http/serve.ts'
+import { requestParent } from '#shared/http/tracing.ts'
 import { createLogger } from '#shared/log.ts'
 import type { AnyFunction, LongLivedConnections } from '#shared/runtime/definition.ts'
 import { installLastResort } from '#shared/runtime/last-resort.ts'
@@ -31,10 +32,12 @@ import {
   functionEnvSchema,
   LOG_LEVEL_ENTRY,
   loadKeysOrExit,
+  OTLP_ENDPOINT_ENTRY,
   PORT_ENTRY,
   REDIS_URL_ENTRY,
   rateLimiterFor,
 } from '#shared/runtime/process.ts'
+import { startTracing, stopTracing } from '#shared/telemetry/tracing.ts'
 import { registerDocs } from '../docs.ts'
 import { FUNCTIONS } from '../functions.ts'
 import { ownerOf } from '../gateway.ts'
@@ -68,6 +71,7 @@ const Env = v.object({
   REDIS_URL: REDIS_URL_ENTRY,
   DATA_DIR: v.optional(v.string(), '.data'),
   LOG_LEVEL: LOG_LEVEL_ENTRY,
+  OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT_ENTRY,
 })
 
 /** Stands for the embedded server's URL while the environment is checked. */
@@ -81,6 +85,12 @@ const env = loadEnv(Env)
 const log = createLogger('tenantry', { level: env.LOG_LEVEL })
 const shownHost = env.HOST === '127.0.0.1' || env.HOST === '0.0.0.0' ? 'localhost' : env.HOST
 const lastResort = installLastResort(log)
+// Before any app is built: createApp installs the request spans only when tracing is on.
+const tracer = await startTracing({
+  serviceName: 'tenantry',
+  endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  log,
+})
 const dataDir = resolve(env.DATA_DIR)
 await mkdir(dataDir, { recursive: true, mode: 0o700 })
 
@@ -175,7 +185,19 @@ const served = await serve(
     fetch: (request: Request, env: never) => {
       const owner = ownerOf(new URL(request.url).pathname)
       const app = owner ? apps.get(owner) : undefined
-      return app ? app.fetch(request, env) : host.fetch(request, env)
+      const dispatch = () => (app ? app.fetch(request, env) : host.fetch(request, env))
+      if (!tracer) return dispatch()
+      // The gateway's hop, as Envoy's would be in a cluster: the function's request span
+      // is its child, in-process.
+      return tracer.span(
+        'gateway',
+        {
+          kind: 'server',
+          parent: requestParent((name) => request.headers.get(name) ?? undefined),
+          attributes: { 'tenantry.function': owner ?? 'platform' },
+        },
+        dispatch,
+      )
     },
   },
   {
@@ -194,6 +216,7 @@ const served = await serve(
       await db.end({ timeout: 5 })
       redis?.disconnect()
       await embedded?.stop()
+      await stopTracing()
     },
   },
 )

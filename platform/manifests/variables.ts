@@ -82,6 +82,9 @@ export function configData(env: Environment): Record<string, string> {
     CONFIG_RECONCILE_SECONDS: '300',
     ORG_PROVISIONER: 'kubernetes',
     ORG_NAMESPACE_PREFIX: 'tenant-',
+    // Tracing off: an overlay that has an OpenTelemetry collector sets its OTLP/HTTP
+    // address here (docs/architecture/observability.md).
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
   }
 }
 

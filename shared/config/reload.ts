@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { MessageBus, Subscription } from '#shared/bus/bus.ts'
+import { type MessageTrace, receiveTraced, requestIdOf } from '#shared/bus/traced.ts'
 import type { Logger } from '#shared/log.ts'
 import type { ConfigCache } from './cache.ts'
 import type { ConfigService } from './schemas.ts'
@@ -21,6 +22,8 @@ export interface ConfigHint {
   version: number
   /** When the write committed, in ms since the epoch (the writer's clock). */
   committed_at: number
+  /** The writer's trace context and request id (shared/bus/traced.ts). */
+  trace?: MessageTrace
 }
 
 export const configChannel = (service: string) => `config:${service}`
@@ -82,14 +85,15 @@ export function keepCurrent<S extends ConfigService>(
   /** One refresh at a time per service; a newer hint while one runs asks for another. */
   const fetching = new Map<S, { wanted: number; committedAt: number; done: Promise<void> }>()
 
-  function fetchNewer(service: S, hint: ConfigHint): void {
+  /** Resolves when this hint's fetch is done; undefined when one already running takes it. */
+  function fetchNewer(service: S, hint: ConfigHint): Promise<void> | undefined {
     const current = fetching.get(service)
     if (current) {
       if (hint.version > current.wanted) {
         current.wanted = hint.version
         current.committedAt = hint.committed_at
       }
-      return
+      return undefined
     }
     const entry = { wanted: hint.version, committedAt: hint.committed_at, done: Promise.resolve() }
     entry.done = (async () => {
@@ -106,7 +110,7 @@ export function keepCurrent<S extends ConfigService>(
         }
       } catch (error) {
         log.warn(
-          { err: error, service },
+          { err: error, service, request_id: requestIdOf(hint.trace) },
           'config hint not applied: SQL unreachable; the reconcile will',
         )
       } finally {
@@ -115,22 +119,28 @@ export function keepCurrent<S extends ConfigService>(
     })()
     entry.done.catch(() => {}) // settled inside; kept for stop()
     fetching.set(service, entry)
+    return entry.done
+  }
+
+  /** A hint's handling, inside its consumer span (which lasts until the fetch is done). */
+  function onHint(hint: ConfigHint | undefined): Promise<void> | undefined {
+    if (!hint || !(cache.services as readonly string[]).includes(hint.service)) {
+      meters?.hints.inc({ outcome: 'ignored' })
+      return undefined
+    }
+    const service = hint.service as S
+    if (hint.version <= (cache.versions()[service] ?? 0)) {
+      meters?.hints.inc({ outcome: 'held' })
+      return undefined
+    }
+    meters?.hints.inc({ outcome: 'newer' })
+    return fetchNewer(service, hint)
   }
 
   const subscription: Subscription = bus.subscribe(cache.services.map(configChannel), {
     message(_channel, text) {
       const hint = parseHint(text)
-      if (!hint || !(cache.services as readonly string[]).includes(hint.service)) {
-        meters?.hints.inc({ outcome: 'ignored' })
-        return
-      }
-      const service = hint.service as S
-      if (hint.version <= (cache.versions()[service] ?? 0)) {
-        meters?.hints.inc({ outcome: 'held' })
-        return
-      }
-      meters?.hints.inc({ outcome: 'newer' })
-      fetchNewer(service, hint)
+      void receiveTraced('config', hint?.trace, () => onHint(hint))
     },
     subscribed() {
       if (busDown) log.info('config hints flowing again; reconciling what they missed')

@@ -1,4 +1,5 @@
 import type { PendingQuery, Row, Sql } from 'postgres'
+import { activeTracer } from '#shared/telemetry/tracing.ts'
 
 /**
  * Tenant context. Every tenant-scoped statement runs inside withUser(): one transaction
@@ -32,7 +33,9 @@ export function withUser<const T>(db: Sql, userId: string, work: Work<T>): Promi
   if (!UUID.test(userId)) {
     return Promise.reject(new TypeError('withUser needs the verified user id (a UUID)'))
   }
-  return inTransaction(db, (tx) => [tx`select set_config('app.user_id', ${userId}, true)`], work)
+  return traceTransaction('user', undefined, () =>
+    inTransaction(db, (tx) => [tx`select set_config('app.user_id', ${userId}, true)`], work),
+  )
 }
 
 /**
@@ -55,13 +58,43 @@ export function asSystem<const T>(
   purpose: SystemPurpose,
   work: Work<T>,
 ): Promise<Settled<T>> {
-  return inTransaction(
-    db,
-    (tx) => [
-      tx`set local role tenantry_system`.simple(),
-      tx`select set_config('app.system_purpose', ${purpose}, true)`,
-    ],
-    work,
+  return traceTransaction('system', purpose, () =>
+    inTransaction(
+      db,
+      (tx) => [
+        tx`set local role tenantry_system`.simple(),
+        tx`select set_config('app.system_purpose', ${purpose}, true)`,
+      ],
+      work,
+    ),
+  )
+}
+
+/**
+ * A client span per transaction when tracing is on: which context it ran in (a user's, the
+ * system's and for what, or a machine client's outside RLS: the config writes), never the
+ * user id or the statements' parameters. withUser and asSystem trace themselves; the one
+ * transaction outside them (PUT /v1/configs) calls this.
+ */
+export function traceTransaction<T>(
+  as: 'user' | 'system' | 'machine',
+  purpose: SystemPurpose | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const tracer = activeTracer()
+  if (!tracer) return run()
+  return tracer.span(
+    `transaction ${as}`,
+    {
+      kind: 'client',
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.operation.name': 'transaction',
+        'tenantry.db.context': as,
+        'tenantry.db.system_purpose': purpose,
+      },
+    },
+    run,
   )
 }
 

@@ -5,11 +5,13 @@ import { routePath } from 'hono/route'
 import type { Registry } from 'prom-client'
 import { isConnectionError } from '#shared/db/client.ts'
 import { flatRedactionChild, type Logger } from '#shared/log.ts'
+import { activeTracer } from '#shared/telemetry/tracing.ts'
 import type { AppEnv } from './app-env.ts'
 import { corsMiddleware } from './cors.ts'
 import { ApiError, toProblem } from './errors.ts'
 import { httpMetrics } from './metrics.ts'
 import { requestId } from './request-id.ts'
+import { traceRequests } from './tracing.ts'
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024
 /** What a 503 for an unreachable database asks clients to wait. */
@@ -39,7 +41,10 @@ export function createApp(options: PlatformOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   // Validated before anything is mounted: a bad list fails at boot, not per request.
   const cors = corsMiddleware(options.corsOrigins ?? [])
-  // First, so that it sees the final status: 405 from methodNotAllowed, 413 from bodyLimit.
+  // First, so that the span covers the whole request; only when tracing is on.
+  const tracer = activeTracer()
+  if (tracer) app.use(traceRequests(tracer))
+  // Early, so that it sees the final status: 405 from methodNotAllowed, 413 from bodyLimit.
   if (options.metrics) app.use(httpMetrics(options.metrics))
   app.use(requestId())
   const accessLog = flatRedactionChild(options.log)

@@ -62,6 +62,22 @@ export const RECONCILE_ENTRY = v.optional(
   String(RECONCILE_SECONDS),
 )
 
+/**
+ * Where spans go (OTLP over HTTP, e.g. `http://otel-collector:4318`); empty or unset,
+ * tracing is off and its SDK is never loaded (shared/telemetry/tracing.ts).
+ */
+export const OTLP_ENDPOINT_ENTRY = v.optional(
+  v.union([
+    v.literal(''),
+    v.pipe(
+      v.string(),
+      v.url('must be an http(s):// URL'),
+      v.regex(/^https?:\/\//i, 'must be an http(s):// URL'),
+    ),
+  ]),
+  '',
+)
+
 /** What every function reads. */
 export const COMMON_ENV = {
   PORT: PORT_ENTRY,
@@ -72,6 +88,7 @@ export const COMMON_ENV = {
   LOG_LEVEL: LOG_LEVEL_ENTRY,
   CORS_ALLOWED_ORIGINS: CORS_ENTRY,
   CONFIG_RECONCILE_SECONDS: RECONCILE_ENTRY,
+  OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT_ENTRY,
 }
 
 /** Functions that verify tokens with the auth function's published keys (all but auth). */

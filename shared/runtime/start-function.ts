@@ -16,6 +16,7 @@ import {
 import { serve } from '#shared/http/serve.ts'
 import { warmHttpServer } from '#shared/http/warm-up.ts'
 import { createLogger } from '#shared/log.ts'
+import { startTracing, stopTracing } from '#shared/telemetry/tracing.ts'
 import type { FunctionDefinition } from './definition.ts'
 import { installLastResort } from './last-resort.ts'
 import {
@@ -44,6 +45,12 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
   const keys = await loadKeysOrExit(definition, env)
   const log = createLogger(definition.name, { level: env.LOG_LEVEL })
   const lastResort = installLastResort(log)
+  // Before the app is built: createApp installs the request spans only when tracing is on.
+  await startTracing({
+    serviceName: definition.name,
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    log,
+  })
   const metrics = createMetricsRegistry({ defaultMetrics: false })
   const readiness = new Readiness()
   const db = instrumentPool(connect(env.DATABASE_URL), metrics)
@@ -113,6 +120,7 @@ export async function startFunction<S extends ConfigService, E extends v.ObjectE
       await bus.close()
       await db.end({ timeout: 5 })
       redis?.disconnect()
+      await stopTracing()
     },
   })
   lastResort.serving(served)

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client'
 import type { MessageBus, Subscription } from '#shared/bus/bus.ts'
+import { type MessageTrace, publishTraced, receiveTraced } from '#shared/bus/traced.ts'
 import type { ConfigReader } from '#shared/config/cache.ts'
 import type { Logger } from '#shared/log.ts'
 import { CLOSE, type CloseCode, type ServerFrame } from './frames.ts'
@@ -79,9 +80,10 @@ export interface ChatHubOptions {
 }
 
 /** What instances tell each other on `chat:<chatId>`. */
+/** `trace`: the producer's trace context and request id (shared/bus/traced.ts). */
 type BusMessage =
-  | { type: 'reply'; reply: Reply; at: number; expires_at?: string }
-  | { type: 'close'; chatId: string }
+  | { type: 'reply'; reply: Reply; at: number; expires_at?: string; trace?: MessageTrace }
+  | { type: 'close'; chatId: string; trace?: MessageTrace }
 
 interface ChatEntry {
   readonly chatId: string
@@ -210,7 +212,7 @@ export class ChatHub implements ChatStreams {
   async publish(
     chatId: string,
     reply: Omit<Reply, 'seq'>,
-    options: { expiresAt?: string } = {},
+    options: { expiresAt?: string; requestId?: string } = {},
   ): Promise<Reply> {
     let numbered: Reply
     let failure: unknown
@@ -231,7 +233,9 @@ export class ChatHub implements ChatStreams {
     }
     if (failure === undefined) {
       try {
-        await this.#bus.publish(channelOf(chatId), JSON.stringify(message))
+        await publishTraced(this.#bus, channelOf(chatId), 'chat', options.requestId, (trace) =>
+          JSON.stringify(trace ? { ...message, trace } : message),
+        )
         this.#recovered()
         return numbered
       } catch (error) {
@@ -313,8 +317,10 @@ export class ChatHub implements ChatStreams {
       this.#log.warn({ err: error, chat_id: chatId }, 'chat bus message is not JSON; ignored')
       return
     }
-    if (message.type === 'close') this.#closeChatHere(chatId)
-    else if (message.type === 'reply') this.#receive(chatId, message)
+    receiveTraced('chat', message.trace, () => {
+      if (message.type === 'close') this.#closeChatHere(chatId)
+      else if (message.type === 'reply') this.#receive(chatId, message)
+    })
   }
 
   #receive(chatId: string, message: Extract<BusMessage, { type: 'reply' }>): void {

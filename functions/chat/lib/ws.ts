@@ -2,6 +2,7 @@ import type { Sql } from 'postgres'
 import { type WebSocket, WebSocketServer } from 'ws'
 import type { ConfigReader } from '#shared/config/cache.ts'
 import type { Logger } from '#shared/log.ts'
+import { activeTracer } from '#shared/telemetry/tracing.ts'
 import { runAction } from './actions.ts'
 import { touchChat } from './chat.ts'
 import {
@@ -213,7 +214,7 @@ export function openChatSocket(
         .then(() => {
           if (!allowed) refuse(errorFrame('RATE_LIMITED', id))
           else if (!parsed.ok) refuse(errorFrame(parsed.code, id))
-          else return act(parsed.frame)
+          else return traceAction(() => act(parsed.frame))
         })
         .catch((error: unknown) => {
           log.error({ err: error, chat_id: chatId }, 'chat action failed')
@@ -224,4 +225,15 @@ export function openChatSocket(
       attached.detach(code)
     },
   }
+}
+
+/**
+ * A WebSocket action is a request without HTTP: each gets a server span of its own, the
+ * root of a new trace (the connection may live for minutes), which its reply's fan-out
+ * joins.
+ */
+function traceAction(act: () => Promise<void>): Promise<void> {
+  const tracer = activeTracer()
+  if (!tracer) return act()
+  return tracer.span('chat ws action', { kind: 'server', parent: 'root' }, act)
 }

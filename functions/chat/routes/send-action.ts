@@ -56,7 +56,7 @@ export const sendAction = route({
     await deps.hub.publish(
       chatId,
       { in_reply_to: id, action: outcome.action, payload: outcome.payload },
-      { expiresAt: active.expires_at },
+      { expiresAt: active.expires_at, requestId: c.get('requestId') },
     )
     return c.json({ id }, 202)
   },

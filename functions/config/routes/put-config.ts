@@ -1,6 +1,8 @@
 import * as v from 'valibot'
+import { publishTraced } from '#shared/bus/traced.ts'
 import { configChannel, encodeHint } from '#shared/config/reload.ts'
 import { type ConfigService, validateConfig } from '#shared/config/schemas.ts'
+import { traceTransaction } from '#shared/db/tenant.ts'
 import { currentClient } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { route } from '../deps.ts'
@@ -45,38 +47,47 @@ export const putConfig = route({
     const service = serviceParam(c.req.param('service')) as ConfigService
     const expected = ifMatch(c.req.header('if-match'))
     const checked = validateConfig(service, body.data, 'body.data')
-    const row = await deps.db.begin(async (tx) => {
-      const [current] = await tx<{ version: number }[]>`
+    const row = await traceTransaction('machine', undefined, () =>
+      deps.db.begin(async (tx) => {
+        const [current] = await tx<{ version: number }[]>`
         select version from service_configs where service = ${service} for update`
-      if (!current) throw new ApiError('CONFIG_NOT_FOUND')
-      if (expected !== '*' && !expected.includes(current.version)) {
-        throw new ApiError('CONFIG_VERSION_CONFLICT', {
-          detail: `The config is at version ${current.version}; read it again and retry.`,
-          headers: { ETag: etag(current.version) },
-        })
-      }
-      // After the version check: a stale write is a conflict whatever its data.
-      if (!checked.success) {
-        throw new ApiError('CONFIG_INVALID', { errors: checked.issues })
-      }
-      const data = tx.json(body.data as never)
-      const [updated] = await tx<ServiceConfig[]>`
+        if (!current) throw new ApiError('CONFIG_NOT_FOUND')
+        if (expected !== '*' && !expected.includes(current.version)) {
+          throw new ApiError('CONFIG_VERSION_CONFLICT', {
+            detail: `The config is at version ${current.version}; read it again and retry.`,
+            headers: { ETag: etag(current.version) },
+          })
+        }
+        // After the version check: a stale write is a conflict whatever its data.
+        if (!checked.success) {
+          throw new ApiError('CONFIG_INVALID', { errors: checked.issues })
+        }
+        const data = tx.json(body.data as never)
+        const [updated] = await tx<ServiceConfig[]>`
         update service_configs
            set version = version + 1, data = ${data}, updated_at = now(), updated_by = ${client.clientId}
          where service = ${service}
         returning service, version, data, updated_at, updated_by`
-      const next = updated as ServiceConfig
-      await tx`
+        const next = updated as ServiceConfig
+        await tx`
         insert into config_history (service, version, data, updated_at, updated_by)
         values (${service}, ${next.version}, ${data}, ${next.updated_at}, ${client.clientId})`
-      await tx`
+        await tx`
         insert into audit_log (org_id, actor, action, target, details)
         values (null, ${`client:${client.clientId}`}, 'config.update', ${service},
                 ${tx.json({ from_version: current.version, to_version: next.version })})`
-      return next
-    })
+        return next
+      }),
+    )
     const hint = { service, version: row.version, committed_at: (deps.now ?? Date.now)() }
-    await deps.bus.publish(configChannel(service), encodeHint(hint)).catch((error: unknown) => {
+    const published = publishTraced(
+      deps.bus,
+      configChannel(service),
+      'config',
+      c.get('requestId'),
+      (trace) => encodeHint(trace ? { ...hint, trace } : hint),
+    )
+    await published.catch((error: unknown) => {
       c.get('log').warn(
         { err: error, service, version: row.version },
         'config hint not published; replicas will pick the version up when they reconcile',
