@@ -64,6 +64,8 @@ async function start(
       REDIS_URL: inject('redisUrl'),
       // Export every 50 ms rather than every 5 s, so the test need not wait.
       OTEL_BSP_SCHEDULE_DELAY: '50',
+      // Request lines are logged at info.
+      LOG_LEVEL: 'info',
       ...extra,
     }),
   )
@@ -136,6 +138,14 @@ describe('a config write', () => {
         'http.response.status_code': 200,
         'tenantry.request_id': 'trace-config-1',
       },
+    })
+    // The request's log line names the trace (lines go out in batches: wait for it).
+    await vi.waitFor(() => {
+      const line = writer.proc
+        .output()
+        .split('\n')
+        .find((text) => text.includes('"request_id":"trace-config-1"'))
+      expect(line).toContain(`"trace_id":"${caller.traceId}"`)
     })
     const transaction = one(spans, 'transaction machine', 'config')
     expect(transaction).toMatchObject({ parentSpanId: request.spanId, kind: KIND.client })

@@ -65,6 +65,8 @@ export function createApp(options: PlatformOptions): Hono<AppEnv> {
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
         user_id: principal?.kind === 'user' ? principal.userId : undefined,
         client_id: principal?.kind === 'client' ? principal.clientId : undefined,
+        // With tracing on, the line names its trace: from a log line to its spans.
+        trace_id: tracer?.traceId(),
       },
       'request',
     )

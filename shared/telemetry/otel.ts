@@ -136,6 +136,10 @@ export function createOtelTracer(options: OtelTracerOptions): Tracer {
       return carrier.traceparent ? carrier : undefined
     },
 
+    traceId() {
+      return trace.getSpan(context.active())?.spanContext().traceId
+    },
+
     async shutdown() {
       await provider.shutdown().catch((error: unknown) => {
         log.warn({ err: error }, 'tracing: spans not exported at shutdown')

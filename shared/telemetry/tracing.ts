@@ -52,6 +52,8 @@ export interface Tracer {
   span<T>(name: string, options: SpanOptions, fn: (span: ActiveSpan) => T): T
   /** The current span's context, to send along (undefined outside any span). */
   carrier(): TraceCarrier | undefined
+  /** The current trace's id, for log lines (undefined outside any span). */
+  traceId(): string | undefined
   /** Exports what is buffered and stops. */
   shutdown(): Promise<void>
 }
