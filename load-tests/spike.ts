@@ -1,0 +1,7 @@
+import { k6Entry } from './k6/entry.ts'
+
+// `k6 run load-tests/spike.ts`; the scenario itself is defined in lib/scenarios.ts.
+const entry = k6Entry('spike')
+
+export const options = entry.options
+export default entry.iteration
