@@ -105,7 +105,8 @@ function one(spans: ReceivedSpan[], name: string, service?: string): ReceivedSpa
 describe('a config write', () => {
   it('is one trace from the caller through the transaction and the hint to another replica', async () => {
     const writer = await traced('functions/config/main.ts')
-    const replica = await traced('functions/projects/main.ts')
+    // The replica that hears the hint; it is found by its spans' service name.
+    await traced('functions/projects/main.ts')
     const token = await auth.clientBearer('tracing-ops', ['config:read', 'config:write'])
     const current = await fetch(`${writer.url}/v1/configs/projects`, {
       headers: { authorization: token },
