@@ -2,6 +2,7 @@ import type { Hono } from 'hono'
 import type { AppEnv } from '#shared/http/app-env.ts'
 import { functionApp } from '#shared/http/mount.ts'
 import type { OrgsDeps } from './deps.ts'
+import { orgMetrics } from './lib/metrics.ts'
 import { acceptInvite } from './routes/accept-invite.ts'
 import { createInvite } from './routes/create-invite.ts'
 import { createOrg } from './routes/create-org.ts'
@@ -29,5 +30,7 @@ export const ORGS_ROUTES = [
 
 /** The orgs function's app. Opens no sockets and reads no environment. */
 export function createOrgsApp(deps: OrgsDeps): Hono<AppEnv> {
+  // Registered now, so the business series exist (at 0) from the first scrape on.
+  orgMetrics(deps.metrics)
   return functionApp(ORGS_ROUTES, deps)
 }

@@ -66,6 +66,8 @@ describe('every kind the deployment uses', () => {
       'argoproj.io/v1alpha1/AppProject',
       'argoproj.io/v1alpha1/ApplicationSet',
       'operator.knative.dev/v1beta1/KnativeServing',
+      'monitoring.coreos.com/v1/PodMonitor',
+      'monitoring.coreos.com/v1/PrometheusRule',
       ...Object.keys(UNCOVERED),
     ]) {
       expect(covered, key).toContain(key)

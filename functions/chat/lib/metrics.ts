@@ -24,6 +24,10 @@ export interface ChatMetrics {
   degraded(on: boolean): void
   /** A reply delivered to this instance's streams only. */
   localOnly(): void
+  /** A chat was opened (its row committed; not an Idempotency-Key replay). */
+  chatOpened(): void
+  /** A chat was closed by its user. Expiry is PostgreSQL's and is not seen here. */
+  chatClosed(): void
 }
 
 const NO_METRICS: ChatMetrics = {
@@ -35,6 +39,8 @@ const NO_METRICS: ChatMetrics = {
   resync() {},
   degraded() {},
   localOnly() {},
+  chatOpened() {},
+  chatClosed() {},
 }
 
 const made = new WeakMap<Registry, ChatMetrics>()
@@ -124,6 +130,21 @@ function createChatMetrics(registry: Registry): ChatMetrics {
         registers,
       }),
   )
+  const chatsOpened = getOrCreate(
+    registry,
+    'chats_opened_total',
+    () => new Counter({ name: 'chats_opened_total', help: 'Chats opened.', registers }),
+  )
+  const chatsClosed = getOrCreate(
+    registry,
+    'chats_closed_total',
+    () =>
+      new Counter({
+        name: 'chats_closed_total',
+        help: 'Chats closed by their user (expired ones are not counted).',
+        registers,
+      }),
+  )
   degraded.set(0)
   return {
     opened: (transport) => open.inc({ transport }),
@@ -137,5 +158,7 @@ function createChatMetrics(registry: Registry): ChatMetrics {
     resync: () => resyncs.inc(),
     degraded: (on) => degraded.set(on ? 1 : 0),
     localOnly: () => localOnly.inc(),
+    chatOpened: () => chatsOpened.inc(),
+    chatClosed: () => chatsClosed.inc(),
   }
 }

@@ -3,6 +3,7 @@ import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { pathId } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
+import { chatMetrics } from '../lib/metrics.ts'
 
 /**
  * DELETE /v1/chats/{chatId} — the chat's user. Frees its slot and closes its open
@@ -26,7 +27,10 @@ export const closeChat = route({
           where id = ${chatId} and status = 'active' returning 1`,
     ])
     if (found.length === 0) throw new ApiError('CHAT_NOT_FOUND')
-    if (closed.length > 0) await deps.hub.closeChat(chatId)
+    if (closed.length > 0) {
+      chatMetrics(deps.metrics).chatClosed()
+      await deps.hub.closeChat(chatId)
+    }
     return c.body(null, 204)
   },
 })

@@ -5,6 +5,7 @@ import { once } from '#shared/http/idempotency.ts'
 import { pathId } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
 import { CHAT_COLUMNS, type Chat, ChatSchema, chatView } from '../lib/chat.ts'
+import { chatMetrics } from '../lib/metrics.ts'
 
 /**
  * POST /v1/projects/{projectId}/chats — members of the project's org. The limit of
@@ -25,7 +26,9 @@ export const openChat = route({
     const user = currentUser(c)
     const projectId = pathId(c.req.param('projectId'), 'PROJECT_NOT_FOUND')
     const idle = deps.config.get('chat').idle_timeout_seconds
-    return once(
+    // Set by the work only, which a replay of the Idempotency-Key does not run.
+    let opened = false
+    const response = await once(
       c,
       (work) => withUser(deps.db, user.userId, work),
       async (tx) => {
@@ -37,9 +40,12 @@ export const openChat = route({
           values (${user.userId}, ${projectId}, now() + make_interval(secs => ${idle}))
           returning ${tx(CHAT_COLUMNS)}`.catch(limitReached)
         const chat = row as Chat
+        opened = true
         return c.json(chatView(chat), 201, { Location: `/v1/chats/${chat.id}` })
       },
     )
+    if (opened) chatMetrics(deps.metrics).chatOpened()
+    return response
   },
 })
 

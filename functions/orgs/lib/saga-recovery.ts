@@ -1,4 +1,5 @@
 import { asSystem } from '#shared/db/tenant.ts'
+import { orgMetrics } from './metrics.ts'
 import { compensate, markFailed, recorder, type SagaDeps, type SagaIds, sagaSteps } from './saga.ts'
 import { lockSaga } from './saga-lock.ts'
 
@@ -88,6 +89,7 @@ async function takeOver(deps: SagaDeps, sagaId: string): Promise<boolean> {
     .reverse()
   await compensate(deps, undo, recorder(deps.db, ids), ids.sagaId)
   await markFailed(deps.db, ids)
+  orgMetrics(deps.metrics).created('abandoned')
   return true
 }
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Sql } from 'postgres'
+import type { Registry } from 'prom-client'
 import { asSystem, type Tx } from '#shared/db/tenant.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import type { Begun } from '#shared/http/idempotency.ts'
 import type { Logger } from '#shared/log.ts'
 import type { Provisioner } from '../provisioner/provisioner.ts'
+import { orgMetrics } from './metrics.ts'
 import type { Org } from './org.ts'
 import { lockSaga, type SagaLock } from './saga-lock.ts'
 
@@ -47,6 +49,8 @@ export interface SagaDeps {
   provisioner: Provisioner
   log: Logger
   hooks?: SagaHooks
+  /** Where the end of each saga is counted (metrics.ts). */
+  metrics?: Registry
 }
 
 /** How one creation is tied to the request's Idempotency-Key (the route's side of it). */
@@ -162,11 +166,13 @@ async function runSaga(
       await record(step.name, 'apply', error)
       await compensate(deps, started.reverse(), record, ids.sagaId)
       await markFailed(deps.db, ids, settle('failed'))
+      orgMetrics(deps.metrics).created('failed')
       return { ...org, status: 'failed', role: 'owner' }
     }
     if (step.name !== 'commit') await record(step.name, 'apply')
     await deps.hooks?.afterStep?.(step.name, ids.orgId)
   }
+  orgMetrics(deps.metrics).created('committed')
   return { ...org, status: 'committed', role: 'owner' }
 }
 

@@ -42,6 +42,7 @@ export const createOrg = route({
         db: deps.db,
         provisioner: deps.provisioner,
         log: c.get('log'),
+        metrics: deps.metrics,
         ...(deps.sagaHooks ? { hooks: deps.sagaHooks } : {}),
       },
       user.userId,

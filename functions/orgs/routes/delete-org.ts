@@ -3,6 +3,7 @@ import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
+import { orgMetrics } from '../lib/metrics.ts'
 
 /**
  * DELETE /v1/orgs/{orgId} — owners. Projects, chats, memberships and invites go with it
@@ -34,6 +35,7 @@ export const deleteOrg = route({
         })
       }
     })
+    orgMetrics(deps.metrics).deleted()
     return c.body(null, 204)
   },
 })

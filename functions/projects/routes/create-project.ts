@@ -6,6 +6,7 @@ import { once } from '#shared/http/idempotency.ts'
 import { EntityName } from '#shared/http/names.ts'
 import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
+import { projectMetrics } from '../lib/metrics.ts'
 import { nameTaken, type Project, ProjectDescription, ProjectSchema } from '../lib/project.ts'
 
 const Body = v.object({
@@ -29,8 +30,10 @@ export const createProject = route({
     const user = currentUser(c)
     const orgId = pathId(c.req.param('orgId'), 'ORG_NOT_FOUND')
     const quota = deps.config.get('projects').max_projects_per_org
+    // Set by the work only, which a replay of the Idempotency-Key does not run.
+    let created = false
     // The project and the answer a retry with the same Idempotency-Key gets commit together.
-    return once(
+    const response = await once(
       c,
       (work) => withUser(deps.db, user.userId, work),
       async (tx) => {
@@ -49,8 +52,11 @@ export const createProject = route({
         values (${orgId}, ${body.name}, ${body.description})
         returning id, org_id, name, description, created_at, updated_at`.catch(nameTaken)
         const project = row as Project
+        created = true
         return c.json(project, 201, { Location: `/v1/projects/${project.id}` })
       },
     )
+    if (created) projectMetrics(deps.metrics).created()
+    return response
   },
 })

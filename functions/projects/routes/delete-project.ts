@@ -3,6 +3,7 @@ import { currentUser } from '#shared/http/authenticate.ts'
 import { ApiError } from '#shared/http/errors.ts'
 import { orgRole, pathId, requireRole } from '#shared/http/org-access.ts'
 import { route } from '../deps.ts'
+import { projectMetrics } from '../lib/metrics.ts'
 
 /** DELETE /v1/projects/{projectId} — admins of its org; its chats go with it. */
 export const deleteProject = route({
@@ -22,6 +23,7 @@ export const deleteProject = route({
       requireRole(await orgRole(tx, current.org_id, user.userId), 'admin')
       await tx`delete from projects where id = ${id}`
     })
+    projectMetrics(deps.metrics).deleted()
     return c.body(null, 204)
   },
 })
