@@ -50,6 +50,14 @@ async function instance(): Promise<{ http: string; ws: string; proc: RunningProc
 
 const chatOwner = () => fixtureChatOwner(db.admin)
 
+/**
+ * How long a reply may take to reach a stream on the other process: milliseconds
+ * normally, but on a 2-core machine running the whole suite a process can be off the CPU
+ * for more than vi.waitFor's default second (a reply the bus missed comes by the catch-up
+ * after the subscription, later still).
+ */
+const ARRIVES = { timeout: 5_000, interval: 20 }
+
 describe('two chat instances', () => {
   it('fan every reply out to the chat’s streams on both, resume across, and close on both', async () => {
     const [a, b] = await Promise.all([instance(), instance()])
@@ -70,14 +78,14 @@ describe('two chat instances', () => {
     expect(posted.status, b.proc.output()).toBe(202)
     onB.send({ type: 'action', id: 'from-b', action: 'ping' })
     const seqs = (client: Client) => client.replies.map((r) => r.seq)
-    await vi.waitFor(() => expect(seqs(onA)).toEqual([1, 2, 3]))
-    await vi.waitFor(() => expect(seqs(onB)).toEqual([1, 2, 3]))
+    await vi.waitFor(() => expect(seqs(onA)).toEqual([1, 2, 3]), ARRIVES)
+    await vi.waitFor(() => expect(seqs(onB)).toEqual([1, 2, 3]), ARRIVES)
     const sseIds = () =>
       events
         .events()
         .filter((e) => e.event === 'reply')
         .map((e) => e.id)
-    await vi.waitFor(() => expect(sseIds()).toEqual(['1', '2', '3']))
+    await vi.waitFor(() => expect(sseIds()).toEqual(['1', '2', '3']), ARRIVES)
     // The same replies everywhere, whichever instance ran them.
     expect(onB.replies).toEqual(onA.replies)
     expect(onA.replies.map((r) => r.in_reply_to)).toContain('from-b')
@@ -86,9 +94,9 @@ describe('two chat instances', () => {
     onA.close()
     await onA.closed
     onB.send({ type: 'action', id: 'while-away', action: 'ping' })
-    await vi.waitFor(() => expect(seqs(onB)).toEqual([1, 2, 3, 4]))
+    await vi.waitFor(() => expect(seqs(onB)).toEqual([1, 2, 3, 4]), ARRIVES)
     const back = new Client(`${b.ws}/v1/chats/${chatId}/ws?after=2`, { authorization })
-    await vi.waitFor(() => expect(seqs(back)).toEqual([3, 4]))
+    await vi.waitFor(() => expect(seqs(back)).toEqual([3, 4]), ARRIVES)
 
     // Closed on A: every stream of the chat, on B, closes with 4404.
     const closed = await fetch(`${a.http}/v1/chats/${chatId}`, {
@@ -110,17 +118,18 @@ describe('two chat instances', () => {
     const onB = new Client(`${b.ws}/v1/chats/${chatId}/ws`, { authorization })
     await Promise.all([onA.opened, onB.opened])
     onA.send({ type: 'action', id: 'one', action: 'ping' })
-    await vi.waitFor(() => expect(onB.replies).toHaveLength(1))
+    await vi.waitFor(() => expect(onB.replies).toHaveLength(1), ARRIVES)
 
     b.proc.child.kill('SIGTERM')
     expect((await onB.closed).code).toBe(1012)
     expect(await b.proc.exited, b.proc.output()).toBe(0)
     onA.send({ type: 'action', id: 'two', action: 'ping' })
-    await vi.waitFor(() => expect(onA.replies).toHaveLength(2))
+    await vi.waitFor(() => expect(onA.replies).toHaveLength(2), ARRIVES)
     // Reconnect (to the one left) and resume after what it had: nothing missed.
     const resumed = new Client(`${a.ws}/v1/chats/${chatId}/ws?after=1`, { authorization })
-    await vi.waitFor(() =>
-      expect(resumed.replies.map((r) => [r.seq, r.in_reply_to])).toEqual([[2, 'two']]),
+    await vi.waitFor(
+      () => expect(resumed.replies.map((r) => [r.seq, r.in_reply_to])).toEqual([[2, 'two']]),
+      ARRIVES,
     )
     onA.close()
     resumed.close()
