@@ -28,9 +28,12 @@ import { liftRateLimits, type SeededPairs, seedProjects } from './lib/seed.ts'
  *   c  the same function with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set, every request
  *      sampled): a server span and a transaction span per request, batched and exported
  *      over OTLP/HTTP to a receiver in a process of its own (bench/lib/otlp-sink.ts)
- * Lines `ratio_tracing_on <c/a>` and `tracing_on_cost <1 − c/b>` per regime (with
- * `--tracing`, the default); last line: `ratio <b/a>` (throughput) of the first regime,
- * the figure earlier runs printed before tracing existed. Issue 3's target is ≥ 0.5.
+ *   d  with `--compare <bundle>`, another build of the function, e.g. one from a commit
+ *      before tracing existed: what tracing costs when it is off
+ * Summary lines of the first regime: `tracing_off_cost <1 − b/d>` (with --compare),
+ * `ratio_tracing_on <c/a>` and `tracing_on_cost <1 − c/b>` (with --tracing, the default),
+ * and last `ratio <b/a>` (throughput), the figure earlier runs printed before tracing
+ * existed. Issue 3's target is ≥ 0.5.
  */
 
 const options = readOptions('npm run bench:api -- [options]', {
@@ -52,6 +55,10 @@ const options = readOptions('npm run bench:api -- [options]', {
     default: true,
     help: 'also run side c, the function with tracing on (off: sides a and b only)',
   },
+  compare: {
+    default: '',
+    help: 'also run side d: another build of the function, e.g. dist/projects/index.mjs of a worktree at a commit without tracing; prints tracing_off_cost <1 − b/d>',
+  },
   functionFlags: {
     default: '',
     help: 'extra Node flags for the function, space-separated (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")',
@@ -59,6 +66,13 @@ const options = readOptions('npm run bench:api -- [options]', {
 })
 
 const FUNCTION_POOL = 10
+
+const SIDE = {
+  baseline: 'a bare node:http + postgres.js',
+  off: 'b projects function (bundle)',
+  on: 'c projects function, tracing on',
+  compare: 'd projects function, --compare build',
+} as const
 
 await runMain(async () => {
   const concurrencies = parseConcurrencies(options.concurrency)
@@ -100,7 +114,25 @@ await runMain(async () => {
         PORT: String(port),
       }))
     : undefined
-  const [baseline, fn, tracedFn] = await Promise.all([
+  // The function's sides: b as deployed (tracing off), c with tracing on, and with
+  // --compare d, another build of the function (one without the tracing code, say).
+  const functionSides: { name: string; path: string; extra?: Record<string, string> }[] = [
+    { name: SIDE.off, path: bundle.path },
+    ...(sink
+      ? [
+          {
+            name: SIDE.on,
+            path: bundle.path,
+            extra: {
+              OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+              OTEL_SERVICE_NAME: 'projects-bench',
+            },
+          },
+        ]
+      : []),
+    ...(options.compare ? [{ name: SIDE.compare, path: options.compare }] : []),
+  ]
+  const [baseline, ...functionServers] = await Promise.all([
     startServer(
       'a baseline server',
       [...LOOPBACK_FLAGS, `${ROOT}bench/lib/bare-server.ts`],
@@ -111,33 +143,24 @@ await runMain(async () => {
         POOL_MAX: String(options.pool),
       }),
     ),
-    startServer(
-      'b projects function',
-      [...LOOPBACK_FLAGS, ...flags(options.functionFlags), bundle.path],
-      logs,
-      (port) => functionSide(port),
+    ...functionSides.map((side) =>
+      startServer(
+        side.name,
+        [...LOOPBACK_FLAGS, ...flags(options.functionFlags), side.path],
+        logs,
+        (port) => functionSide(port, side.extra),
+      ),
     ),
-    sink
-      ? startServer(
-          'c projects function traced',
-          [...LOOPBACK_FLAGS, ...flags(options.functionFlags), bundle.path],
-          logs,
-          (port) =>
-            functionSide(port, {
-              OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
-              OTEL_SERVICE_NAME: 'projects-bench',
-            }),
-        )
-      : undefined,
   ])
-  const servers = [baseline, fn, ...(tracedFn ? [tracedFn] : [])]
+  if (options.compare) out(`d: ${options.compare}`)
+  const servers = [baseline, ...functionServers]
   const probes = await cpuProbes(
     pg,
     servers.map((server) => server.child),
   )
 
   const summary: string[] = []
-  const tracedSummary: { on: number; cost: number }[] = []
+  const tracedSummary: { on?: number; onCost?: number; offCost?: number }[] = []
   for (const concurrency of concurrencies) {
     const label = `concurrency ${concurrency}`
     out('')
@@ -146,34 +169,41 @@ await runMain(async () => {
       concurrency,
       pairs,
       tokens,
-      servers.map((server) => server.port),
+      baseline.port,
+      functionSides.map((side, i) => ({ name: side.name, port: functionServers[i]?.port ?? 0 })),
       probes,
     )
-    const [a, b, c] = results
+    const has = (name: string) => results.some((r) => r.name === name)
     const ratio = reportRegime(results, {
-      a: a?.name ?? '',
-      b: b?.name ?? '',
+      a: SIDE.baseline,
+      b: SIDE.off,
       ratioLabel: `ratio (${label})`,
-      ...(c
-        ? {
-            extraRatios: [
-              { label: `ratio_tracing_on (${label})`, x: a?.name ?? '', y: c.name },
-              { label: `tracing_on_throughput (${label}, c/b)`, x: b?.name ?? '', y: c.name },
-            ],
-          }
-        : {}),
+      extraRatios: [
+        ...(has(SIDE.on)
+          ? [
+              { label: `ratio_tracing_on (${label})`, x: SIDE.baseline, y: SIDE.on },
+              { label: `tracing_on_throughput (${label}, c/b)`, x: SIDE.off, y: SIDE.on },
+            ]
+          : []),
+        ...(has(SIDE.compare)
+          ? [{ label: `tracing_off_throughput (${label}, b/d)`, x: SIDE.compare, y: SIDE.off }]
+          : []),
+      ],
       cores: os.availableParallelism(),
       cpuLegend:
         'client: this load generator; server: the side’s server process; postgres: the bench database’s backends; machine: all CPUs, other jobs included',
       write: out,
     })
     summary.push(ratio.toFixed(2))
-    if (a && b && c) {
-      tracedSummary.push({
-        on: ratioOf(results, a.name, c.name),
-        cost: 1 - ratioOf(results, b.name, c.name),
-      })
-    }
+    tracedSummary.push({
+      ...(has(SIDE.on)
+        ? {
+            on: ratioOf(results, SIDE.baseline, SIDE.on),
+            onCost: 1 - ratioOf(results, SIDE.off, SIDE.on),
+          }
+        : {}),
+      ...(has(SIDE.compare) ? { offCost: 1 - ratioOf(results, SIDE.compare, SIDE.off) } : {}),
+    })
   }
   if (sink) {
     const stats = await fetch(`http://127.0.0.1:${sink.port}/stats`).then((res) => res.json())
@@ -188,11 +218,10 @@ await runMain(async () => {
     }
   }
   out('')
-  const traced = tracedSummary[0]
-  if (traced) {
-    out(`ratio_tracing_on ${traced.on.toFixed(2)}`)
-    out(`tracing_on_cost ${traced.cost.toFixed(2)}`)
-  }
+  const first = tracedSummary[0] ?? {}
+  if (first.offCost !== undefined) out(`tracing_off_cost ${first.offCost.toFixed(2)}`)
+  if (first.on !== undefined) out(`ratio_tracing_on ${first.on.toFixed(2)}`)
+  if (first.onCost !== undefined) out(`tracing_on_cost ${first.onCost.toFixed(2)}`)
   out(`ratio ${summary[0]}`)
 })
 
@@ -214,12 +243,15 @@ async function runRegime(
   concurrency: number,
   pairs: SeededPairs,
   tokens: Map<string, string>,
-  ports: number[],
+  baselinePort: number,
+  functions: { name: string; port: number }[],
   probes: CpuProbe[],
 ) {
-  const [baselinePort, ...functionPorts] = ports as [number, ...number[]]
   const clientA = keepAliveClient(baselinePort, concurrency)
-  const functionClients = functionPorts.map((port) => keepAliveClient(port, concurrency))
+  const functionClients = functions.map((fn) => ({
+    name: fn.name,
+    client: keepAliveClient(fn.port, concurrency),
+  }))
   const pick = () => Math.floor(Math.random() * pairs.projectIds.length)
   // Every request must answer 200 with its project (anything else counts as an error).
   const expectProject = (answer: { status: number; body: string }, id: string) => {
@@ -232,14 +264,14 @@ async function runRegime(
   }
   const sides: Side[] = [
     {
-      name: 'a bare node:http + postgres.js',
+      name: SIDE.baseline,
       operation: async () => {
         const id = pairs.projectIds[pick()] as string
         expectProject(await clientA.get(`/projects/${id}`), id)
       },
     },
-    ...functionClients.map((client, n) => ({
-      name: n === 0 ? 'b projects function (bundle)' : 'c projects function, tracing on',
+    ...functionClients.map(({ name, client }) => ({
+      name,
       operation: async () => {
         const i = pick()
         const id = pairs.projectIds[i] as string
@@ -258,7 +290,7 @@ async function runRegime(
     })
   } finally {
     clientA.close()
-    for (const client of functionClients) client.close()
+    for (const { client } of functionClients) client.close()
   }
 }
 
