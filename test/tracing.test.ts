@@ -246,6 +246,31 @@ describe('npm start', () => {
   })
 })
 
+describe('a collector that is down', () => {
+  it('costs the requests nothing: they answer, and the process stays up', async () => {
+    // A port nothing listens on: every export is refused.
+    const nowhere = `http://127.0.0.1:${await freePort()}`
+    const fn = await start('functions/projects/main.ts', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: nowhere,
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+    })
+    const user = await createUser(db.admin)
+    const org = await createOrg(db.admin, user)
+    const authorization = await auth.bearer(user)
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${fn.url}/v1/orgs/${org.id}/projects`, {
+        headers: { authorization },
+      })
+      expect(res.status, fn.proc.output()).toBe(200)
+      await res.arrayBuffer()
+    }
+    // Exports kept failing meanwhile (every 20 ms); the process is still serving.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(fn.proc.child.exitCode).toBeNull()
+    expect((await fetch(`${fn.url}/readyz`)).status).toBe(200)
+  })
+})
+
 describe('with OTEL_EXPORTER_OTLP_ENDPOINT unset', () => {
   it('sends nothing, and a bad endpoint refuses to start', async () => {
     const quiet = await start('functions/projects/main.ts', {})
