@@ -1,3 +1,4 @@
+import { isRequestId } from '#shared/http/request-id.ts'
 import {
   type Attributes,
   activeTracer,
@@ -74,11 +75,9 @@ export function receiveTraced<T>(kind: ChannelKind, trace: unknown, handle: () =
   )
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
-
 /** The request id a message carries, if it is one (API.md's request-id shape). */
 export function requestIdOf(trace: unknown): string | undefined {
   if (typeof trace !== 'object' || trace === null) return undefined
   const id = (trace as Record<string, unknown>).request_id
-  return typeof id === 'string' && REQUEST_ID.test(id) ? id : undefined
+  return typeof id === 'string' && isRequestId(id) ? id : undefined
 }

@@ -15,7 +15,7 @@ import type { AppEnv } from './app-env.ts'
 export function traceRequests(tracer: Tracer): MiddlewareHandler<AppEnv> {
   return (c, next) => {
     const method = c.req.method
-    const inProcess = tracer.carrier() !== undefined
+    const inProcess = tracer.traceId() !== undefined
     return tracer.span(
       method,
       {

@@ -111,4 +111,4 @@ export function carrierOf(value: unknown): TraceCarrier | undefined {
 }
 
 /** W3C Trace Context, version 00: version-traceid-spanid-flags, lower-case hex. */
-export const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/

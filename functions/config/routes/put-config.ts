@@ -80,14 +80,9 @@ export const putConfig = route({
       }),
     )
     const hint = { service, version: row.version, committed_at: (deps.now ?? Date.now)() }
-    const published = publishTraced(
-      deps.bus,
-      configChannel(service),
-      'config',
-      c.get('requestId'),
-      (trace) => encodeHint(trace ? { ...hint, trace } : hint),
-    )
-    await published.catch((error: unknown) => {
+    await publishTraced(deps.bus, configChannel(service), 'config', c.get('requestId'), (trace) =>
+      encodeHint(trace ? { ...hint, trace } : hint),
+    ).catch((error: unknown) => {
       c.get('log').warn(
         { err: error, service, version: row.version },
         'config hint not published; replicas will pick the version up when they reconcile',
