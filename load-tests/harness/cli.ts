@@ -5,7 +5,7 @@ import { maxVus, type Scale, scalePlan, totalMs } from '../lib/stages.ts'
 import { MetricStore } from './metric-store.ts'
 import { LiveStats, startProgress } from './progress.ts'
 import { declareMetrics, runScenario } from './runner.ts'
-import { compileThresholds, evaluateThresholds, printSummary } from './summary.ts'
+import { compileThresholds, evaluateThresholds, printSummary, vusText } from './summary.ts'
 import { ThresholdError } from './thresholds.ts'
 
 /**
@@ -40,8 +40,8 @@ export interface Io {
 interface Invocation {
   scenario: string
   url?: string
-  vus?: number
-  durationMs?: number
+  /** --vus and --duration. */
+  scale: Scale
 }
 
 class UsageError extends Error {}
@@ -63,7 +63,7 @@ export function parseArgs(argv: readonly string[]): Invocation | 'help' {
     flags[name] = value
   }
   if (positional.length !== 1) throw new UsageError('name one scenario')
-  const invocation: Invocation = { scenario: positional[0] as string }
+  const invocation: Invocation = { scenario: positional[0] as string, scale: {} }
   if (flags.url !== undefined) {
     if (!/^https?:\/\/[^\s/]+/.test(flags.url)) throw new UsageError('--url must be an http(s) URL')
     invocation.url = flags.url
@@ -71,15 +71,17 @@ export function parseArgs(argv: readonly string[]): Invocation | 'help' {
   if (flags.vus !== undefined) {
     const vus = Number(flags.vus)
     if (!Number.isInteger(vus) || vus < 1) throw new UsageError('--vus must be a whole number ≥ 1')
-    invocation.vus = vus
+    invocation.scale.vus = vus
   }
   if (flags.duration !== undefined) {
+    let durationMs: number
     try {
-      invocation.durationMs = parseDuration(flags.duration)
+      durationMs = parseDuration(flags.duration)
     } catch (error) {
       throw new UsageError(`--duration: ${(error as Error).message}`)
     }
-    if (invocation.durationMs <= 0) throw new UsageError('--duration must be longer than 0s')
+    if (durationMs <= 0) throw new UsageError('--duration must be longer than 0s')
+    invocation.scale.durationMs = durationMs
   }
   return invocation
 }
@@ -111,10 +113,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     )
     return EXIT_INVALID
   }
-  const scale: Scale = {}
-  if (invocation.vus !== undefined) scale.vus = invocation.vus
-  if (invocation.durationMs !== undefined) scale.durationMs = invocation.durationMs
-  const plan = scalePlan(scenario.plan, scale)
+  const plan = scalePlan(scenario.plan, invocation.scale)
 
   const store = new MetricStore()
   declareMetrics(store)
@@ -168,5 +167,3 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   return 0
 }
-
-const vusText = (n: number) => `${n} VU${n === 1 ? '' : 's'}`

@@ -11,7 +11,9 @@ export type Tags = Readonly<Record<string, string>>
 
 interface Series {
   tags: Tags
+  /** A trend's or gauge's values (for percentiles, min and max); none for the rest. */
   values: number[]
+  count: number
   sum: number
   nonZero: number
   last: number
@@ -38,7 +40,7 @@ export class Aggregate {
     this.kind = metric.kind
     this.time = metric.time
     this.#values = series.flatMap((s) => s.values).sort((a, b) => a - b)
-    this.samples = series.reduce((n, s) => n + s.values.length, 0)
+    this.samples = series.reduce((n, s) => n + s.count, 0)
     this.sum = series.reduce((n, s) => n + s.sum, 0)
     this.nonZero = series.reduce((n, s) => n + s.nonZero, 0)
     this.last = series.at(-1)?.last ?? 0
@@ -94,10 +96,6 @@ export class MetricStore {
     return this.#metrics.get(name)?.kind
   }
 
-  has(name: string): boolean {
-    return this.#metrics.has(name)
-  }
-
   names(): string[] {
     return [...this.#metrics.keys()]
   }
@@ -108,11 +106,12 @@ export class MetricStore {
     const key = tagKey(tags)
     let series = metric.series.get(key)
     if (!series) {
-      series = { tags: { ...tags }, values: [], sum: 0, nonZero: 0, last: 0 }
+      series = { tags: { ...tags }, values: [], count: 0, sum: 0, nonZero: 0, last: 0 }
       metric.series.set(key, series)
     }
-    // A counter's samples need no values, only their sum; the rest keep them for counting.
-    if (metric.kind !== 'counter') series.values.push(value)
+    // Counters and rates need no values, only how many, their sum and the non-zero ones.
+    if (metric.kind === 'trend' || metric.kind === 'gauge') series.values.push(value)
+    series.count++
     series.sum += value
     if (value !== 0) series.nonZero++
     series.last = value

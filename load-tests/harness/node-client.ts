@@ -1,4 +1,5 @@
 import type { Client, Request, Response } from '../lib/client.ts'
+import { parseJson, text } from '../lib/json.ts'
 import type { MetricStore, Tags } from './metric-store.ts'
 
 /**
@@ -52,7 +53,7 @@ export function nodeClient({ baseUrl, store, signal, observer }: NodeClientOptio
       const started = performance.now()
       let status = 0
       let answerHeaders: Record<string, string> = {}
-      let text = ''
+      let answerText = ''
       try {
         const res = await fetch(baseUrl + request.path, {
           method: request.method,
@@ -60,7 +61,7 @@ export function nodeClient({ baseUrl, store, signal, observer }: NodeClientOptio
           ...(body === undefined ? {} : { body }),
           signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
         })
-        text = await res.text()
+        answerText = await res.text()
         status = res.status
         answerHeaders = Object.fromEntries(res.headers)
       } catch {
@@ -78,9 +79,9 @@ export function nodeClient({ baseUrl, store, signal, observer }: NodeClientOptio
       store.add('http_reqs', 1, tags)
       store.add('http_req_duration', durationMs, { ...tags, expected_response: String(!failed) })
       store.add('http_req_failed', failed ? 1 : 0, tags)
-      const json = parseJson(text)
+      const json = parseJson(answerText)
       observer.answered(durationMs, failed)
-      if (failed) observer.unexpected(request.route, status, problemCode(json))
+      if (failed) observer.unexpected(request.route, status, text(json, 'code'))
       return { status, headers: answerHeaders, json }
     },
 
@@ -148,19 +149,4 @@ export function nodeClient({ baseUrl, store, signal, observer }: NodeClientOptio
       store.add(metric, value, tags)
     },
   }
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-function problemCode(json: unknown): string | undefined {
-  if (typeof json !== 'object' || json === null) return undefined
-  const code = (json as { code?: unknown }).code
-  return typeof code === 'string' ? code : undefined
 }

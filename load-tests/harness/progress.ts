@@ -1,3 +1,4 @@
+import { LatencyRecorder } from '../../bench/lib/latency.ts'
 import { formatDuration } from '../lib/duration.ts'
 
 /**
@@ -23,14 +24,14 @@ export class LiveStats {
     this.#recent.push([performance.now(), durationMs])
   }
 
-  /** Requests per second and p95 (ms) over the last WINDOW_MS. */
+  /** Requests per second and p95 (ms, nearest rank; NaN without answers) over the last WINDOW_MS. */
   window(now = performance.now()): { rate: number; p95: number } {
     let drop = 0
     while (drop < this.#recent.length && (this.#recent[drop]?.[0] ?? 0) < now - WINDOW_MS) drop++
     this.#recent.splice(0, drop)
-    const sorted = this.#recent.map(([, ms]) => ms).sort((a, b) => a - b)
-    const p95 = sorted.length > 0 ? (sorted[Math.ceil(0.95 * sorted.length) - 1] ?? 0) : Number.NaN
-    return { rate: this.#recent.length / (WINDOW_MS / 1000), p95 }
+    const latencies = new LatencyRecorder()
+    for (const [, ms] of this.#recent) latencies.record(ms)
+    return { rate: this.#recent.length / (WINDOW_MS / 1000), p95: latencies.percentile(95) }
   }
 }
 

@@ -223,4 +223,4 @@ function describe(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error)
 }
 
-const vusText = (n: number) => `${n} VU${n === 1 ? '' : 's'}`
+export const vusText = (n: number) => `${n} VU${n === 1 ? '' : 's'}`

@@ -4,6 +4,7 @@ import { Counter, Rate, Trend } from 'k6/metrics'
 import { clearTimeout, setTimeout } from 'k6/timers'
 import { WebSocket } from 'k6/websockets'
 import type { Client, Response } from '../lib/client.ts'
+import { parseJson } from '../lib/json.ts'
 import { CUSTOM_METRICS, type CustomMetricName } from '../lib/metrics.ts'
 import type { Settings } from '../lib/settings.ts'
 
@@ -42,14 +43,7 @@ export function k6Client(settings: Settings): Client {
       })
       const lower: Record<string, string> = {}
       for (const [name, value] of Object.entries(res.headers)) lower[name.toLowerCase()] = value
-      let json: unknown
-      if (typeof res.body === 'string' && res.body !== '') {
-        try {
-          json = JSON.parse(res.body)
-        } catch {
-          json = undefined
-        }
-      }
+      const json = typeof res.body === 'string' ? parseJson(res.body) : undefined
       const answer: Response = { status: res.status, headers: lower, json }
       return answer
     },

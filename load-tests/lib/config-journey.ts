@@ -1,7 +1,7 @@
 import type { Request, Response } from './client.ts'
 import { isRecord, items, num, text } from './json.ts'
 import { ROUTES, type RouteName } from './routes.ts'
-import { paced } from './session.ts'
+import { paced, RENEW_SHARE } from './session.ts'
 import type { JourneyContext, VuState } from './vu.ts'
 
 /**
@@ -23,7 +23,6 @@ export const CONFIG_ROUTES: readonly RouteName[] = [
 ]
 
 const READS_AFTER_WRITE = 3
-const RENEW_SHARE = 0.8
 const PROPAGATION_TIMEOUT_MS = 2_000
 const POLL_MS = 5
 

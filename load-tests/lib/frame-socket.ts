@@ -1,5 +1,5 @@
 import type { Client, RawSocket } from './client.ts'
-import { isRecord, type Json } from './json.ts'
+import { isRecord, type Json, parseJson } from './json.ts'
 import type { RouteName } from './routes.ts'
 
 /**
@@ -59,12 +59,7 @@ export function openFrameSocket(
       settleOpen(true)
     },
     message(data) {
-      let frame: unknown
-      try {
-        frame = JSON.parse(data)
-      } catch {
-        frame = undefined
-      }
+      const frame = parseJson(data)
       // Not a JSON object: still a frame, one that no check accepts.
       deliver({ kind: 'frame', frame: isRecord(frame) ? frame : {}, at: client.now() })
     },

@@ -24,6 +24,16 @@ export function items(value: unknown): Json[] {
   return Array.isArray(list) ? list.filter(isRecord) : []
 }
 
+/** A body parsed as JSON, or undefined when it is empty or not JSON. */
+export function parseJson(text: string): unknown {
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 let sequence = 0
 
 /** An id unique enough for names and Idempotency-Keys (lib/ has no crypto). */

@@ -9,8 +9,8 @@ import type { GuestSession, JourneyContext, VuState } from './vu.ts'
  * access token renewed with the refresh token before it expires.
  */
 
-/** Renew at this share of the access token's lifetime. */
-const RENEW_SHARE = 0.8
+/** Renew at this share of the access token's lifetime (the guest's and the machine client's). */
+export const RENEW_SHARE = 0.8
 /** Never wait longer than a window for a sign-in slot (Retry-After is at most 60 s by default). */
 const MAX_RETRY_AFTER_S = 60
 
