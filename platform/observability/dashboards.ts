@@ -1,7 +1,7 @@
 import { API_ERROR_BUDGET, SLO } from '#platform/slo.ts'
 import type { DashboardSpec, PanelSpec, Target } from './grafana.ts'
 import { API, API_LATENCY, job, num } from './series.ts'
-import { API_ERRORS, OBJECTIVES, ratioRule } from './slo-rules.ts'
+import { API_ERRORS, OBJECTIVES, type Objective, ratioRule } from './slo-rules.ts'
 
 /**
  * The three dashboards: each function's golden signals (traffic, errors, latency,
@@ -35,10 +35,12 @@ function functionsDashboard(): DashboardSpec {
     ...(threshold === undefined ? {} : { threshold }),
     targets: [{ expr: quantile(q, latencyBucket, 'function'), legend: '{{function}}' }],
   })
-  const burn = (window: string) => ({
-    expr: `${ratioRule(API_ERRORS, window)}{${FN}} / ${num(API_ERRORS.budget)}`,
-    legend: `{{function}} ${window}`,
-  })
+  /** An objective's burn rate over each window, one line per function and window. */
+  const burn = (objective: Objective, windows: string[]): Target[] =>
+    windows.map((window) => ({
+      expr: `${ratioRule(objective, window)}{${FN}} / ${num(objective.budget)}`,
+      legend: `{{function}} ${window}`,
+    }))
   return {
     uid: 'tenantry-functions',
     title: 'Tenantry / Functions',
@@ -112,16 +114,13 @@ sum by (function) (rate(${requests}[${RATE}]))`,
               'How many times faster than the budget allows errors are spent (1 = exactly the budget over the SLO window).',
             unit: 'none',
             threshold: 1,
-            targets: [burn('1h'), burn('6h'), burn('3d')],
+            targets: burn(API_ERRORS, ['1h', '6h', '3d']),
           },
-          ...OBJECTIVES.filter((objective) => objective.id !== 'api_errors').map((objective) => ({
+          ...OBJECTIVES.filter((objective) => objective !== API_ERRORS).map((objective) => ({
             title: `${objective.title}: burn rate`,
             unit: 'none' as const,
             threshold: 1,
-            targets: ['1h', '6h'].map((window) => ({
-              expr: `${ratioRule(objective, window)}{${FN}} / ${num(objective.budget)}`,
-              legend: `{{function}} ${window}`,
-            })),
+            targets: burn(objective, ['1h', '6h']),
           })),
         ],
       },

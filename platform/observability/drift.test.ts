@@ -1,7 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { describeGenerated } from '#test/harness/generated.ts'
 import { MONITORING_DIR, observabilityFiles } from './assets.ts'
 
 /**
@@ -10,24 +7,9 @@ import { MONITORING_DIR, observabilityFiles } from './assets.ts'
  * and so does a hand edit of a generated file or a file the generator does not write.
  */
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const files = observabilityFiles()
-
-describe('generated observability files (npm run observability)', () => {
-  it.each([...files.keys()])('%s is committed as generated', async (path) => {
-    const committed = await readFile(join(root, path), 'utf8').catch(() => undefined)
-    expect(committed, `${path} is missing: run npm run observability`).toBeDefined()
-    expect(committed, `${path} differs: run npm run observability`).toBe(files.get(path))
-  })
-
-  it(`${MONITORING_DIR}/ holds no file the generator does not write`, async () => {
-    const entries = await readdir(join(root, MONITORING_DIR), {
-      recursive: true,
-      withFileTypes: true,
-    })
-    const onDisk = entries
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name).slice(root.length))
-    expect(onDisk.filter((path) => !files.has(path))).toEqual([])
-  })
-})
+describeGenerated(
+  'generated observability files (npm run observability)',
+  'npm run observability',
+  MONITORING_DIR,
+  observabilityFiles(),
+)

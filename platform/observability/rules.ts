@@ -25,6 +25,11 @@ function p99Ratio(histogram: string, boundSeconds: number) {
 )`
 }
 
+/** The p99 objective recorded in `record` is broken, over enough events to tell. */
+const p99Broken = (record: string, histogram: string) => `${record} > 0.01
+and
+sum(increase(${histogram}_count[1h])) >= ${P99_MIN_EVENTS}`
+
 const CONFIG_SLOW = 'tenantry:config_propagation_slow:ratio_rate1h'
 const FANOUT_SLOW = 'tenantry:chat_fanout_slow:ratio_rate1h'
 
@@ -36,9 +41,7 @@ function hotReloadGroup(): RuleGroup {
       { record: CONFIG_SLOW, expr: p99Ratio('config_propagation_seconds', bound / 1000) },
       {
         alert: 'TenantryConfigPropagationSlow',
-        expr: `${CONFIG_SLOW} > 0.01
-and
-sum(increase(config_propagation_seconds_count[1h])) >= ${P99_MIN_EVENTS}`,
+        expr: p99Broken(CONFIG_SLOW, 'config_propagation_seconds'),
         for: '15m',
         labels: { severity: 'warning' },
         annotations: {
@@ -96,9 +99,7 @@ function chatGroup(): RuleGroup {
       },
       {
         alert: 'TenantryChatFanoutSlow',
-        expr: `${FANOUT_SLOW} > 0.01
-and
-sum(increase(chat_fanout_latency_seconds_count[1h])) >= ${P99_MIN_EVENTS}`,
+        expr: p99Broken(FANOUT_SLOW, 'chat_fanout_latency_seconds'),
         for: '15m',
         labels: { severity: 'warning' },
         annotations: {

@@ -256,3 +256,23 @@ export function getOrCreate<M extends Metric>(
 ): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create()
 }
+
+/**
+ * A function's metrics object, made once per registry and shared by every later call with
+ * it (a route calls this per request); `none`, whose calls do nothing, without a registry.
+ */
+export function perRegistry<T extends object>(
+  create: (registry: Registry) => T,
+  none: T,
+): (registry: Registry | undefined) => T {
+  const made = new WeakMap<Registry, T>()
+  return (registry) => {
+    if (!registry) return none
+    let metrics = made.get(registry)
+    if (!metrics) {
+      metrics = create(registry)
+      made.set(registry, metrics)
+    }
+    return metrics
+  }
+}

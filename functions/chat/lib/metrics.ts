@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { getOrCreate } from '#shared/http/metrics.ts'
+import { getOrCreate, perRegistry } from '#shared/http/metrics.ts'
 
 /**
  * The chat streams' metrics (DESIGN.md §5), on the function's registry. Without one
@@ -43,16 +43,7 @@ const NO_METRICS: ChatMetrics = {
   chatClosed() {},
 }
 
-const made = new WeakMap<Registry, ChatMetrics>()
-
-export function chatMetrics(registry: Registry | undefined): ChatMetrics {
-  if (!registry) return NO_METRICS
-  const known = made.get(registry)
-  if (known) return known
-  const metrics = createChatMetrics(registry)
-  made.set(registry, metrics)
-  return metrics
-}
+export const chatMetrics = perRegistry(createChatMetrics, NO_METRICS)
 
 function createChatMetrics(registry: Registry): ChatMetrics {
   const registers = [registry]

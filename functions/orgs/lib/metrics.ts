@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client'
-import { getOrCreate } from '#shared/http/metrics.ts'
+import { getOrCreate, perRegistry } from '#shared/http/metrics.ts'
 
 /**
  * The orgs function's business metrics, on the function's registry (no-ops without one).
@@ -27,17 +27,7 @@ export interface OrgMetrics {
 
 const NO_METRICS: OrgMetrics = { created() {}, deleted() {} }
 
-const made = new WeakMap<Registry, OrgMetrics>()
-
-export function orgMetrics(registry: Registry | undefined): OrgMetrics {
-  if (!registry) return NO_METRICS
-  let metrics = made.get(registry)
-  if (!metrics) {
-    metrics = createOrgMetrics(registry)
-    made.set(registry, metrics)
-  }
-  return metrics
-}
+export const orgMetrics = perRegistry(createOrgMetrics, NO_METRICS)
 
 function createOrgMetrics(registry: Registry): OrgMetrics {
   const registers = [registry]

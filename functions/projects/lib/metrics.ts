@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client'
-import { getOrCreate } from '#shared/http/metrics.ts'
+import { getOrCreate, perRegistry } from '#shared/http/metrics.ts'
 
 /**
  * The projects function's business metrics, on the function's registry (no-ops without
@@ -14,17 +14,7 @@ export interface ProjectMetrics {
 
 const NO_METRICS: ProjectMetrics = { created() {}, deleted() {} }
 
-const made = new WeakMap<Registry, ProjectMetrics>()
-
-export function projectMetrics(registry: Registry | undefined): ProjectMetrics {
-  if (!registry) return NO_METRICS
-  let metrics = made.get(registry)
-  if (!metrics) {
-    metrics = createProjectMetrics(registry)
-    made.set(registry, metrics)
-  }
-  return metrics
-}
+export const projectMetrics = perRegistry(createProjectMetrics, NO_METRICS)
 
 function createProjectMetrics(registry: Registry): ProjectMetrics {
   const registers = [registry]
