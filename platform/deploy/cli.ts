@@ -1,5 +1,5 @@
 import { type DeployDeps, deploy } from './deploy.ts'
-import { DEPLOY_ERRORS, DeployError } from './errors.ts'
+import { DeployError } from './errors.ts'
 import { parseDeployArgs, usage } from './options.ts'
 
 /** `npm run deploy -- …` with its arguments: usage errors and --help, then deploy(). */
@@ -10,7 +10,7 @@ export async function deployCli(argv: readonly string[], deps: DeployDeps): Prom
   } catch (error) {
     if (!(error instanceof DeployError)) throw error
     deps.err(`deploy: ${error.message}`)
-    return DEPLOY_ERRORS[error.code].exit
+    return error.exit
   }
   if (options === 'help') {
     deps.out(usage())

@@ -4,7 +4,7 @@ import { FUNCTIONS, functionNamed } from '#platform/functions.ts'
 import { knativeService } from '#platform/manifests/knative-service.ts'
 import { apiError, networkFailure } from './api-errors.ts'
 import { type Clock, systemClock } from './clock.ts'
-import { DEPLOY_ERRORS, DeployError } from './errors.ts'
+import { DeployError } from './errors.ts'
 import { knativeApi, SERVING_API_VERSION, type ServiceObject } from './knative-api.ts'
 import { loadKubeConfig, useContext } from './kubeconfig.ts'
 import type { DeployOptions } from './options.ts'
@@ -41,7 +41,7 @@ export async function deploy(options: DeployOptions, deps: DeployDeps): Promise<
         ? error
         : new DeployError('ERR_UNEXPECTED', error instanceof Error ? error.message : String(error))
     deps.err(`deploy: ${failure.message}`)
-    return DEPLOY_ERRORS[failure.code].exit
+    return failure.exit
   }
 }
 

@@ -19,7 +19,7 @@ import { configData } from './variables.ts'
 
 /**
  * knative/: the functions' manifests as kustomize directories, every file generated here
- * (`npm run manifests` writes them; test/manifests-drift.test.ts fails when the committed
+ * (`npm run manifests` writes them; platform/manifests/drift.test.ts fails when the committed
  * copy differs). `base/` is what the definitions say; `overlays/<env>/` holds only what
  * environments.ts changes, as patches kustomize applies to the base.
  */

@@ -29,18 +29,6 @@ function overlaysIn(dir: string): string[] {
     .sort()
 }
 
-/** Argo CD's root is either per provider (argocd/overlays/*) or one kustomization. */
-function argocdOverlays(): { found: string[]; expected: string[] } {
-  if (existsSync(join(ROOT, 'argocd', 'overlays'))) {
-    return {
-      found: overlaysIn('argocd'),
-      expected: PROVIDERS.map((provider) => `argocd/overlays/${provider}`),
-    }
-  }
-  return { found: isKustomization('argocd') ? ['argocd'] : [], expected: ['argocd'] }
-}
-
-const argocd = argocdOverlays()
 const SETS = [
   {
     found: overlaysIn('knative'),
@@ -50,7 +38,10 @@ const SETS = [
     found: overlaysIn('clusters'),
     expected: PROVIDERS.map((provider) => `clusters/overlays/${provider}`),
   },
-  argocd,
+  {
+    found: overlaysIn('argocd'),
+    expected: PROVIDERS.map((provider) => `argocd/overlays/${provider}`),
+  },
 ]
 const OVERLAYS = SETS.flatMap((set) => set.found)
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FALSE_ERRORS, falseErrorFor } from './false-errors.ts'
-import { DIGEST, KINDS, knativeService } from './fixtures/kinds.ts'
+import { DIGEST, KINDS, kindDoc, knativeService } from './fixtures/kinds.ts'
 import { MODELS, modelFor } from './models.ts'
 import { formatPath, type Manifest } from './problems.ts'
 import { checkSchema, type SchemaError } from './schema-check.ts'
@@ -166,7 +166,7 @@ describe('lookup and robustness', () => {
   })
 
   it('leaves free-form fields open (labels, Helm values, preserved unknown fields)', () => {
-    const app = KINDS.find((kind) => kind.name === 'Argo CD Application')?.doc as Manifest
+    const app = kindDoc('Argo CD Application')
     const withValues = edit(app, ['spec', 'source', 'helm', 'valuesObject', 'anything'], { a: 1 })
     expect(validateManifests([withValues])).toEqual([])
   })
@@ -286,7 +286,7 @@ describe('Knative rules the schemas miss (serving.knative.dev/v1 Service)', () =
   })
 
   it('applies only to Knative Services: a Job may have init containers and no probes', () => {
-    const job = KINDS.find((kind) => kind.name === 'Job')?.doc as Manifest
+    const job = kindDoc('Job')
     const withInit = edit(
       job,
       ['spec', 'template', 'spec', 'initContainers'],
@@ -354,13 +354,13 @@ describe('named false-error exceptions', () => {
   })
 
   it('still requires a container name outside Knative', () => {
-    const job = KINDS.find((kind) => kind.name === 'Job')?.doc as Manifest
+    const job = kindDoc('Job')
     const path = ['spec', 'template', 'spec', 'containers', 0, 'name']
     expect(paths(validateManifests([edit(job, path, undefined)]))).toEqual([formatPath(path)])
   })
 
   it('excuses a boolean isWALArchiver in a CNPG Cluster plugin, and nothing more', () => {
-    const cluster = KINDS.find((kind) => kind.name === 'CloudNativePG Cluster')?.doc as Manifest
+    const cluster = kindDoc('CloudNativePG Cluster')
     const plugin = ['spec', 'plugins', 0]
     expect(validateManifests([cluster])).toEqual([])
     const wrongType = edit(cluster, [...plugin, 'isWALArchiver'], 'yes')
@@ -370,8 +370,7 @@ describe('named false-error exceptions', () => {
   })
 
   it('excuses the Knative Operator gateway-api ingress switch, and nothing more', () => {
-    const serving = KINDS.find((kind) => kind.name === 'Knative Operator KnativeServing')
-      ?.doc as Manifest
+    const serving = kindDoc('Knative Operator KnativeServing')
     const ingress = ['spec', 'ingress', 'gateway-api']
     expect(validateManifests([serving])).toEqual([])
     const wrongType = edit(serving, [...ingress, 'enabled'], 'yes')
@@ -381,7 +380,7 @@ describe('named false-error exceptions', () => {
   })
 
   it('excuses an Argo CD project description (a string), and nothing more', () => {
-    const project = KINDS.find((kind) => kind.name === 'Argo CD AppProject')?.doc as Manifest
+    const project = kindDoc('Argo CD AppProject')
     const withRole = edit(project, ['spec', 'roles'], [{ name: 'ci', description: 'CI' }])
     expect(validateManifests([project, withRole])).toEqual([])
     const wrongType = edit(project, ['spec', 'description'], 42)
@@ -401,7 +400,7 @@ describe('named false-error exceptions', () => {
 
 describe('requireDigests', () => {
   const image = ['spec', 'template', 'spec', 'containers', 0, 'image']
-  const job = () => KINDS.find((kind) => kind.name === 'Job')?.doc as Manifest
+  const job = () => kindDoc('Job')
 
   it('fails a tagged image in a Knative Service and a Job, and only with the option', () => {
     const service = edit(knativeService(), image, 'ghcr.io/tenantry/auth:1.2.3')
@@ -452,7 +451,7 @@ describe('requireDigests', () => {
       metadata: { name: 'd', namespace: 'n' },
       spec: { selector: {}, template: { spec: pod } },
     }
-    const app = KINDS.find((kind) => kind.name === 'Argo CD Application')?.doc as Manifest
+    const app = kindDoc('Argo CD Application')
     const problems = validateManifests([cronJob, deployment, app], { requireDigests: true })
     expect(problems.map(({ where, path }) => `${where} ${path}`)).toEqual([
       'CronJob/n/c spec.jobTemplate.spec.template.spec.containers[0].image',

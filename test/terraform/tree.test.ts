@@ -22,11 +22,12 @@ import {
  * terraform fmt would, and every reference resolving.
  */
 
-const tfFiles = allFiles().filter((file) => file.endsWith('.tf'))
-const examples = allFiles().filter((file) => file.endsWith('.example'))
+const files = allFiles()
+const tfFiles = files.filter((file) => file.endsWith('.tf'))
+const examples = files.filter((file) => file.endsWith('.example'))
 const hclFiles = [...tfFiles, ...examples]
-const templates = allFiles().filter((file) => file.endsWith('.tftpl'))
-const yamlFiles = allFiles().filter((file) => /\.ya?ml$/.test(file))
+const templates = files.filter((file) => file.endsWith('.tftpl'))
+const yamlFiles = files.filter((file) => /\.ya?ml$/.test(file))
 
 describe('infra/terraform layout', () => {
   const modules = Object.entries(MODULES).flatMap(([kind, names]) =>

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadModule, parseHcl, type TfModule, tfFiles } from './hcl.ts'
+import { loadModule, parseHcl, type TfModule } from './hcl.ts'
 
 /** The repository's Terraform: where it is, which directories and files it has. */
 
@@ -59,5 +59,3 @@ export function loadCached(dir: string): Promise<TfModule> {
 }
 
 export const load = (dir: string) => loadCached(join(TERRAFORM, dir))
-
-export { tfFiles }
