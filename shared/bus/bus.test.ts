@@ -59,6 +59,9 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
   async function open(log: Logger = capturedLog().log): Promise<Replicas> {
     const pair = await replicas(log)
     opened.push(pair.publisher, pair.subscriber)
+    // A publish on a connection still connecting is refused at once (fail-fast:
+    // COMMAND_CONNECTION_OPTIONS); these tests are about delivery, so they start once it is up.
+    await vi.waitFor(() => expect(pair.publisher.connected).toBe(true))
     return pair
   }
 
@@ -131,7 +134,14 @@ describe.each(IMPLEMENTATIONS)('the $name bus', ({ replicas }) => {
         },
       })
       returned = true
-      await vi.waitFor(() => expect(rec.got).toEqual([[channel, `first ${i}`]]), 2000)
+      await vi.waitFor(
+        () =>
+          expect({ got: rec.got, failures }).toEqual({
+            got: [[channel, `first ${i}`]],
+            failures: [],
+          }),
+        2000,
+      )
       expect({ calledInside, failures, subscribed: rec.subscribed }).toEqual({
         calledInside: false,
         failures: [],
