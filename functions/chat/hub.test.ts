@@ -346,7 +346,8 @@ describe('fan-out between instances over Redis', () => {
     const chat = randomUUID()
     const onA = stream(a.hub, chat, 0)
     const onB = stream(b.hub, chat, 0)
-    await sleep(100) // both subscriptions in place (and caught up, with nothing)
+    // Both subscriptions in place: a wait, not a sleep, for a loaded machine.
+    await vi.waitFor(() => expect([a.bus.connected, b.bus.connected]).toEqual([true, true]))
     await a.hub.publish(chat, body(1))
     await b.hub.publish(chat, body(2))
     await vi.waitFor(() => expect(onA.sink.seen).toEqual(['r1', 'r2']))
@@ -383,7 +384,7 @@ describe('fan-out between instances over Redis', () => {
     const b = await instance(redisUrl(), proxy.url) // only B's subscriber goes through it
     const chat = randomUUID()
     const onB = stream(b.hub, chat, 0)
-    await sleep(100)
+    await vi.waitFor(() => expect(b.bus.connected).toBe(true))
     await a.hub.publish(chat, body(1))
     await vi.waitFor(() => expect(onB.sink.seen).toEqual(['r1']))
     proxy.refuse()
