@@ -469,6 +469,51 @@ describe('Server-Sent Events', () => {
   })
 })
 
+describe('a stream that asks for no replay', () => {
+  it('gets the reply to anything done once it is open, however slowly its position is read', async () => {
+    // The reply log's latest() answers 300 ms late. Read after the open, the position would
+    // already count the reply to the client's first action (numbered meanwhile) as seen.
+    const auth = await createTestAuth()
+    const server = await startChatServer(db, auth, {
+      replies: (log) => ({
+        append: (...args) => log.append(...args),
+        since: (...args) => log.since(...args),
+        latest: async (chatId) => {
+          await sleep(300)
+          return log.latest(chatId)
+        },
+      }),
+    })
+    try {
+      const { user, chatId } = await chatOwner()
+      const authorization = await auth.bearer(user)
+      const socket = new Client(`${server.wsUrl}/v1/chats/${chatId}/ws`, { authorization })
+      await socket.opened
+      const events = await openEvents(`${server.url}/v1/chats/${chatId}/events`, {
+        authorization,
+      })
+      const posted = await fetch(`${server.url}/v1/chats/${chatId}/actions`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'ping' }),
+      })
+      expect(posted.status).toBe(202)
+      socket.send({ type: 'action', id: 'second', action: 'ping' })
+      await vi.waitFor(() => expect(socket.replies.map((r) => r.seq)).toEqual([1, 2]), 5_000)
+      const sseIds = () =>
+        events
+          .events()
+          .filter((e) => e.event === 'reply')
+          .map((e) => e.id)
+      await vi.waitFor(() => expect(sseIds()).toEqual(['1', '2']), 5_000)
+      socket.close()
+      events.abort()
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('backpressure', () => {
   it('closes a client that does not read with 1013; it resumes from where it got', async () => {
     // A server of its own: default heartbeats (a peer that reads nothing answers no ping,

@@ -6,6 +6,7 @@ import type { ChatDeps } from '#functions/chat/deps.ts'
 import { activeChatOf } from '#functions/chat/lib/chat.ts'
 import { ChatHub, type ChatHubOptions } from '#functions/chat/lib/hub.ts'
 import { RedisReplyLog } from '#functions/chat/lib/replies.ts'
+import type { ReplyLog } from '#functions/chat/lib/streams.ts'
 import { RedisTicketStore } from '#functions/chat/lib/tickets.ts'
 import { createChatWebSocketServer, type SocketOptions } from '#functions/chat/lib/ws.ts'
 import { chatEventsRoute, type EventsOptions } from '#functions/chat/routes/chat-events.ts'
@@ -49,6 +50,8 @@ export interface ServerOptions {
   socket?: SocketOptions
   events?: EventsOptions
   log?: Logger
+  /** Wraps the hub's reply log (a slow one, say). */
+  replies?: (log: ReplyLog) => ReplyLog
 }
 
 export async function startChatServer(
@@ -66,9 +69,9 @@ export async function startChatServer(
   const metrics = new Registry()
   const hub = new ChatHub({
     bus,
-    replies: new RedisReplyLog(redis, {
-      ttlSeconds: () => config.get('chat').idle_timeout_seconds,
-    }),
+    replies: (options.replies ?? ((log) => log))(
+      new RedisReplyLog(redis, { ttlSeconds: () => config.get('chat').idle_timeout_seconds }),
+    ),
     config,
     log,
     metrics,

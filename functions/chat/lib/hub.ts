@@ -145,8 +145,8 @@ export class ChatHub implements ChatStreams {
   }
 
   /**
-   * Registers a stream and starts it: the replies after `after` from the log (a resume),
-   * then live ones. Refused streams are closed at once, before this returns: 1012 while
+   * Registers a stream and starts it: the replies after `after` from the log (a resume,
+   * or a live stream's position from liveFrom), then live ones. Refused streams are closed at once, before this returns: 1012 while
    * draining, 4429 over the user's cap.
    */
   attach(target: StreamTarget, after?: number): AttachedStream {
@@ -196,12 +196,30 @@ export class ChatHub implements ChatStreams {
       this.#raise(target.chatId, after)
       stream.catchUp()
     } else {
-      // Live from now: from the chat's current number, not from the first reply the bus
-      // brings, or a reply published before the subscription is in place (the client's
-      // own first action, say) would be missed. The catch-up on subscribed() runs after.
+      // No position (liveFrom could not read it): from the chat's current number as read
+      // now, not from the first reply the bus brings, or a reply published before the
+      // subscription is in place would be missed. The catch-up on subscribed() runs after.
       stream.start()
     }
     return handle
+  }
+
+  /**
+   * Where a stream that asks for no replay starts: the chat's current number, read before
+   * the client learns that its stream is open (the routes await it before the 101 or the
+   * 200). "Live from now" is then from a moment before anything the client does next, an
+   * action sent on another instance, say; read after the open (as attach() does without a
+   * position), a reply numbered in between would count as already seen. Undefined when the
+   * log cannot be read (Redis down): attach() then tries once more, and failing that the
+   * stream starts at the first reply that reaches it.
+   */
+  async liveFrom(chatId: string): Promise<number | undefined> {
+    try {
+      return await this.#replies.latest(chatId)
+    } catch (error) {
+      this.#log.debug({ err: error, chat_id: chatId }, 'chat sequence not readable')
+      return undefined
+    }
   }
 
   /**

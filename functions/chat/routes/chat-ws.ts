@@ -93,6 +93,8 @@ export function chatWebSocketRoute(options: SocketOptions = {}) {
       // channel, buffer and tickets. (Not pathId itself: a bad id is a 4404 close here.)
       const chatId = c.req.param('chatId').toLowerCase()
       const caller = await callerOf(deps, chatId, c.req.header('authorization'), query.ticket)
+      // Before the 101: the stream is live from a moment before the client can act.
+      const after = caller.ok ? (query.after ?? (await deps.hub.liveFrom(chatId))) : undefined
       let socket: ChatSocket | undefined
       return upgradeWebSocket(
         c,
@@ -110,7 +112,7 @@ export function chatWebSocketRoute(options: SocketOptions = {}) {
                 chatId,
                 userId: caller.userId,
                 expiresAt: caller.expiresAt,
-                after: query.after,
+                after,
                 hub: deps.hub,
                 db: deps.db,
                 config: deps.config,
