@@ -12,7 +12,13 @@ import { createLogger } from '#shared/log.ts'
 import { findOnPath, RestartableRedis, stablePort } from '#test/harness/local-servers.ts'
 import { tcpProxy } from '#test/harness/tcp-proxy.ts'
 import type { CloseCode, ServerFrame } from './lib/frames.ts'
-import { ChatHub, type ChatHubOptions, channelOf, type StreamSink } from './lib/hub.ts'
+import {
+  ChatHub,
+  type ChatHubOptions,
+  channelOf,
+  type StreamSink,
+  type StreamStart,
+} from './lib/hub.ts'
 import { InProcessReplyLog, RedisReplyLog } from './lib/replies.ts'
 import type { Reply, ReplyLog } from './lib/streams.ts'
 
@@ -87,9 +93,32 @@ const body = (n: number): Omit<Reply, 'seq'> => ({
 const busReply = (reply: Reply) => JSON.stringify({ type: 'reply', reply, at: Date.now() })
 
 function stream(hub: ChatHub, chatId: string, after?: number, userId = randomUUID()) {
+  return streamFrom(hub, chatId, after === undefined ? undefined : { after }, userId)
+}
+
+function streamFrom(
+  hub: ChatHub,
+  chatId: string,
+  start: StreamStart | undefined,
+  userId = randomUUID(),
+) {
   const sink = new Sink()
-  const attached = hub.attach({ chatId, userId, expiresAt: later(), sink }, after)
+  const attached = hub.attach({ chatId, userId, expiresAt: later(), sink }, start)
   return { sink, attached, userId }
+}
+
+/** The reply log, counting its reads of replies (since): a catch-up's cost. */
+function countingReplies(inner: ReplyLog = new InProcessReplyLog()) {
+  const counted = {
+    reads: 0,
+    append: inner.append.bind(inner),
+    latest: inner.latest.bind(inner),
+    since(chatId: string, after: number) {
+      counted.reads++
+      return inner.since(chatId, after)
+    },
+  }
+  return counted
 }
 
 /** Until the in-process bus has delivered subscribed() and what was published before. */
@@ -98,6 +127,62 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
 async function metricValues(registry: Registry, name: string) {
   return (await registry.getSingleMetric(name)?.get())?.values ?? []
 }
+
+describe('a live stream’s position (startOf)', () => {
+  it('is the chat’s current number, or the resume point the client gave', async () => {
+    const { hub, replies } = hubWith()
+    const chat = randomUUID()
+    expect(await hub.startOf(chat)).toEqual({ live: 0 })
+    await replies.append(chat, body(1))
+    expect(await hub.startOf(chat)).toEqual({ live: 1 })
+    expect(await hub.startOf(chat, 0)).toEqual({ after: 0 })
+  })
+
+  it('is unknown when the log cannot be read; the stream then reads it itself', async () => {
+    const inner = new InProcessReplyLog()
+    let readable = false
+    const replies: ReplyLog = {
+      append: (...args) => inner.append(...args),
+      since: (...args) => inner.since(...args),
+      latest: async (chatId) => {
+        if (!readable) throw new Error('Redis down')
+        return inner.latest(chatId)
+      },
+    }
+    const { hub } = hubWith({ replies })
+    const chat = randomUUID()
+    await inner.append(chat, body(1))
+    expect(await hub.startOf(chat)).toBeUndefined()
+    readable = true
+    const { sink } = streamFrom(hub, chat, undefined)
+    await settle()
+    await hub.publish(chat, body(2))
+    await vi.waitFor(() => expect(sink.seen).toEqual(['r2']))
+  })
+
+  it('delivers what this instance heard above it before the stream attached, and reads the log for nothing else', async () => {
+    const replies = countingReplies()
+    const { hub } = hubWith({ replies })
+    const chat = randomUUID()
+    stream(hub, chat, 0) // the chat's subscription, in place
+    await settle()
+    const before = await hub.startOf(chat)
+    await hub.publish(chat, body(1)) // heard here before the next stream attaches
+    await settle()
+    const late = streamFrom(hub, chat, before)
+    await vi.waitFor(() => expect(late.sink.seen).toEqual(['r1']))
+
+    // Nothing above its position heard yet: no read; what comes next comes by the bus.
+    const reads = replies.reads
+    const current = streamFrom(hub, chat, await hub.startOf(chat))
+    await settle()
+    expect(replies.reads).toBe(reads)
+    await hub.publish(chat, body(2))
+    await vi.waitFor(() => expect(current.sink.seen).toEqual(['r2']))
+    expect(late.sink.seen).toEqual(['r1', 'r2'])
+    expect(replies.reads).toBe(reads)
+  })
+})
 
 describe('one stream’s order', () => {
   it('delivers each reply once, in order, whatever order and repeats the bus brings', async () => {
@@ -370,11 +455,13 @@ describe('fan-out between instances over Redis', () => {
     const b = await instance(redisUrl(), proxy.url)
     const chat = randomUUID()
     const onB = stream(b.hub, chat) // no `after`: live from now
+    const atPosition = streamFrom(b.hub, chat, await b.hub.startOf(chat)) // as the routes do
     await sleep(30)
     expect(b.bus.connected).toBe(false) // its SUBSCRIBE is still on its way
     await a.hub.publish(chat, body(1))
     await a.hub.publish(chat, body(2))
     await vi.waitFor(() => expect(onB.sink.seen).toEqual(['r1', 'r2']))
+    await vi.waitFor(() => expect(atPosition.sink.seen).toEqual(['r1', 'r2']))
   })
 
   it('catches up from the buffer after its subscriber reconnects: nothing is lost', async () => {

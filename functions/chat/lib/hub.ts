@@ -49,6 +49,12 @@ export interface StreamTarget {
   sink: StreamSink
 }
 
+/**
+ * Where a stream starts (startOf): after the reply a client resumes from, or live from the
+ * chat's number as read before the stream was answered.
+ */
+export type StreamStart = { readonly after: number } | { readonly live: number }
+
 /** An attached stream, for its transport. */
 export interface AttachedStream {
   /** False once closed, by either side. */
@@ -90,6 +96,10 @@ interface ChatEntry {
   readonly userId: string
   readonly streams: Set<OrderedStream>
   subscription: Subscription | undefined
+  /** subscribed() came and lost() has not since: every reply published now reaches us. */
+  heard: boolean
+  /** The highest number that has reached this entry, by the bus or delivered here. */
+  heardUpTo: number
   expiresAt: number
   expiryTimer: NodeJS.Timeout | undefined
 }
@@ -145,12 +155,15 @@ export class ChatHub implements ChatStreams {
   }
 
   /**
-   * Registers a stream and starts it: the replies after `after` from the log (a resume,
-   * or a live stream's position from liveFrom), then live ones. Refused streams are closed at once, before this returns: 1012 while
-   * draining, 4429 over the user's cap.
+   * Registers a stream and starts it from `start` (startOf): a resume reads the replies
+   * after `after` from the log, then goes live; a live one delivers what is numbered after
+   * its position. Without one (the log could not be read), it reads the position itself.
+   * Refused streams are closed at once, before this returns: 1012 while draining, 4429
+   * over the user's cap.
    */
-  attach(target: StreamTarget, after?: number): AttachedStream {
-    const stream = new OrderedStream(target, after, {
+  attach(target: StreamTarget, start?: StreamStart): AttachedStream {
+    const position = start === undefined ? undefined : 'after' in start ? start.after : start.live
+    const stream = new OrderedStream(target, position, {
       replies: this.#replies,
       log: this.#log,
       metrics: this.#metrics,
@@ -190,32 +203,37 @@ export class ChatHub implements ChatStreams {
       Math.min(MAX_TIMER_MS, Math.max(0, Math.round(this.#maxAgeMs * jitter))),
     )
     stream.ageTimer.unref()
-    if (after !== undefined) {
-      // The client has seen `after`: the chat's numbers are at least that high, even if
-      // the log lost them (a Redis restart) and this instance never saw the chat.
-      this.#raise(target.chatId, after)
-      stream.catchUp()
-    } else {
-      // No position (liveFrom could not read it): from the chat's current number as read
-      // now, not from the first reply the bus brings, or a reply published before the
-      // subscription is in place would be missed. The catch-up on subscribed() runs after.
+    if (start === undefined) {
+      // From the chat's current number as read now, not from the first reply the bus
+      // brings, or a reply published before the subscription is in place would be missed.
+      // The catch-up on subscribed() runs after.
       stream.start()
+      return handle
     }
+    // The chat's numbers are at least this high, even if the log lost them (a Redis
+    // restart) and this instance never saw the chat.
+    this.#raise(target.chatId, 'after' in start ? start.after : start.live)
+    // A resume reads what it missed. A live stream reads only what was numbered after its
+    // position and has reached this instance already: anything later comes to it by the
+    // bus, and while the subscription is not in place, subscribed() catches it up. (An
+    // unconditional read costs every connection a Redis round trip: bench:chat.)
+    if ('after' in start || (entry.heard && entry.heardUpTo > start.live)) stream.catchUp()
     return handle
   }
 
   /**
-   * Where a stream that asks for no replay starts: the chat's current number, read before
-   * the client learns that its stream is open (the routes await it before the 101 or the
-   * 200). "Live from now" is then from a moment before anything the client does next, an
-   * action sent on another instance, say; read after the open (as attach() does without a
-   * position), a reply numbered in between would count as already seen. Undefined when the
-   * log cannot be read (Redis down): attach() then tries once more, and failing that the
-   * stream starts at the first reply that reaches it.
+   * Where a stream starts: after `after` when the client resumes; otherwise live from the
+   * chat's current number, read before the client learns that its stream is open (the
+   * routes await this before the 101 or the 200). "Live from now" is then from a moment
+   * before anything the client does next, an action sent on another instance, say; read
+   * after the open, a reply numbered in between would count as already seen. Undefined
+   * when the log cannot be read (Redis down): attach() then tries once more, and failing
+   * that the stream starts at the first reply that reaches it.
    */
-  async liveFrom(chatId: string): Promise<number | undefined> {
+  async startOf(chatId: string, after?: number): Promise<StreamStart | undefined> {
+    if (after !== undefined) return { after }
     try {
-      return await this.#replies.latest(chatId)
+      return { live: await this.#replies.latest(chatId) }
     } catch (error) {
       this.#log.debug({ err: error, chat_id: chatId }, 'chat sequence not readable')
       return undefined
@@ -300,6 +318,8 @@ export class ChatHub implements ChatStreams {
       userId,
       streams: new Set(),
       subscription: undefined,
+      heard: false,
+      heardUpTo: 0,
       expiresAt: 0,
       expiryTimer: undefined,
     }
@@ -317,8 +337,12 @@ export class ChatHub implements ChatStreams {
         // Whatever was published before (or while) the subscription was not in place was
         // not delivered: every stream of the chat catches up from the log.
         subscribed: () => {
+          entry.heard = true
           // Queued behind a stream's start, so `last` is known by the time it runs.
           for (const stream of entry.streams) stream.catchUp()
+        },
+        lost: () => {
+          entry.heard = false
         },
       })
     } catch (error) {
@@ -345,6 +369,7 @@ export class ChatHub implements ChatStreams {
     this.#raise(chatId, message.reply.seq)
     const entry = this.#chats.get(chatId)
     if (!entry) return
+    entry.heardUpTo = Math.max(entry.heardUpTo, message.reply.seq)
     if (message.expires_at) this.#slide(entry, Date.parse(message.expires_at))
     for (const stream of entry.streams) {
       stream.offer(message.reply, message.at)

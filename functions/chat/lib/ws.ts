@@ -16,7 +16,7 @@ import {
   parseClientFrame,
   type ServerFrame,
 } from './frames.ts'
-import type { AttachedStream, ChatHub, StreamSink } from './hub.ts'
+import type { AttachedStream, ChatHub, StreamSink, StreamStart } from './hub.ts'
 
 /**
  * The WebSocket side of a chat stream (API.md "chat"): the server the function's process
@@ -104,7 +104,7 @@ interface ChatSocketContext {
   userId: string
   /** The chat's `expires_at` when the socket opened. */
   expiresAt: string
-  after: number | undefined
+  start: StreamStart | undefined
   hub: ChatHub
   db: Sql
   config: ConfigReader<'chat'>
@@ -131,7 +131,7 @@ export function openChatSocket(
   const sink = webSocketSink(ws, options)
   const attached: AttachedStream = hub.attach(
     { chatId, userId, expiresAt: context.expiresAt, sink },
-    context.after,
+    context.start,
   )
   const limiter = new SlidingMinute()
   /** The chat's expiry as last written; the next slide is due SLIDE_EVERY_MS behind. */

@@ -48,7 +48,7 @@ export function chatEventsRoute(options: EventsOptions = {}) {
       const chat = await activeChatOf(deps.db, user.userId, chatId)
       if (!chat) throw new ApiError('CHAT_NOT_FOUND')
       // Before the 200: the stream is live from a moment before the client can act.
-      const after = headers['last-event-id'] ?? (await deps.hub.liveFrom(chatId))
+      const start = await deps.hub.startOf(chatId, headers['last-event-id'])
       // Absent under app.request() (tests); present when served by @hono/node-server.
       const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
       let attached: AttachedStream | undefined
@@ -60,7 +60,7 @@ export function chatEventsRoute(options: EventsOptions = {}) {
       })
       attached = deps.hub.attach(
         { chatId, userId: user.userId, expiresAt: chat.expires_at, sink },
-        after,
+        start,
       )
       return c.body(body, 200, {
         'Content-Type': 'text/event-stream',

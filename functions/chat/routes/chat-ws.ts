@@ -94,7 +94,7 @@ export function chatWebSocketRoute(options: SocketOptions = {}) {
       const chatId = c.req.param('chatId').toLowerCase()
       const caller = await callerOf(deps, chatId, c.req.header('authorization'), query.ticket)
       // Before the 101: the stream is live from a moment before the client can act.
-      const after = caller.ok ? (query.after ?? (await deps.hub.liveFrom(chatId))) : undefined
+      const start = caller.ok ? await deps.hub.startOf(chatId, query.after) : undefined
       let socket: ChatSocket | undefined
       return upgradeWebSocket(
         c,
@@ -112,7 +112,7 @@ export function chatWebSocketRoute(options: SocketOptions = {}) {
                 chatId,
                 userId: caller.userId,
                 expiresAt: caller.expiresAt,
-                after,
+                start,
                 hub: deps.hub,
                 db: deps.db,
                 config: deps.config,
