@@ -45,7 +45,6 @@ describe('the WebSocket', () => {
     const { user, chatId } = await chatOwner()
     const one = await connect(user, chatId)
     const two = await connect(user, chatId)
-    await sleep(100) // both subscribed
     one.send({ type: 'action', id: 'a-1', action: 'ping' })
     const reply = {
       type: 'reply',
@@ -77,7 +76,6 @@ describe('the WebSocket', () => {
   it('takes the chat id in any case: an upper-case one is the same chat', async () => {
     const { user, chatId } = await chatOwner()
     const upper = await connect(user, chatId.toUpperCase())
-    await sleep(100) // subscribed
     const posted = await fetch(`${kit.server.url}/v1/chats/${chatId}/actions`, {
       method: 'POST',
       headers: { authorization: await bearer(user), 'content-type': 'application/json' },
@@ -365,7 +363,6 @@ describe('Server-Sent Events', () => {
     expect(stream.headers.get('content-type')).toBe('text/event-stream')
     expect(stream.headers.get('cache-control')).toBe('no-store')
     expect(stream.headers.get('x-accel-buffering')).toBe('no')
-    await sleep(100)
     const ids = [
       await post(user, chatId, 'ping'),
       await post(user, chatId, 'ping'),
