@@ -78,15 +78,28 @@ const traced = (script: string) =>
   start(script, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint })
 
 /** The trace's spans once `done` holds for them (exports are batched). */
+/**
+ * The trace's spans once every one named in `expected` (`[name, service?]`) has arrived.
+ * Each process exports in batches of its own, and a parent ends after its children: the
+ * last span to arrive is not the one the trace ends with.
+ */
 async function spansOf(
   traceId: string,
-  done: (spans: ReceivedSpan[]) => boolean,
+  expected: ReadonlyArray<readonly [name: string, service?: string]>,
 ): Promise<ReceivedSpan[]> {
   let spans: ReceivedSpan[] = []
   await vi.waitFor(
     () => {
       spans = collector.spans().filter((span) => span.traceId === traceId)
-      if (!done(spans)) throw new Error(`trace so far: ${JSON.stringify(spans, null, 1)}`)
+      const missing = expected.filter(
+        ([name, service]) =>
+          !spans.some((s) => s.name === name && (!service || s.service === service)),
+      )
+      if (missing.length > 0) {
+        throw new Error(
+          `missing ${JSON.stringify(missing)}; so far: ${JSON.stringify(spans, null, 1)}`,
+        )
+      }
     },
     { timeout: 10_000, interval: 50 },
   )
@@ -127,9 +140,12 @@ describe('a config write', () => {
     })
     expect(put.status, writer.proc.output()).toBe(200)
 
-    const spans = await spansOf(caller.traceId, (found) =>
-      found.some((s) => s.name === 'process config' && s.service === 'projects'),
-    )
+    const spans = await spansOf(caller.traceId, [
+      ['PUT /v1/configs/:service', 'config'],
+      ['transaction machine', 'config'],
+      ['publish config', 'config'],
+      ['process config', 'projects'],
+    ])
     const request = one(spans, 'PUT /v1/configs/:service', 'config')
     expect(request).toMatchObject({
       parentSpanId: caller.spanId,
@@ -190,9 +206,12 @@ describe('a chat action', () => {
       body: JSON.stringify({ action: 'ping' }),
     })
     expect(posted.status, a.proc.output()).toBe(202)
-    const spans = await spansOf(caller.traceId, (found) =>
-      found.some((s) => s.name === 'process chat'),
-    )
+    const spans = await spansOf(caller.traceId, [
+      ['POST /v1/chats/:chatId/actions', 'chat'],
+      ['transaction user', 'chat'],
+      ['publish chat', 'chat'],
+      ['process chat', 'chat-b'],
+    ])
     await events.body?.cancel()
     const request = one(spans, 'POST /v1/chats/:chatId/actions', 'chat')
     expect(request.parentSpanId).toBe(caller.spanId)
@@ -228,9 +247,11 @@ describe('npm start', () => {
         headers: { authorization: `Bearer ${access_token}`, traceparent: caller.traceparent },
       })
       expect(list.status).toBe(200)
-      const spans = await spansOf(caller.traceId, (found) =>
-        found.some((s) => s.name === 'transaction user'),
-      )
+      const spans = await spansOf(caller.traceId, [
+        ['gateway'],
+        ['GET /v1/orgs'],
+        ['transaction user'],
+      ])
       expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['tenantry']))
       const gateway = one(spans, 'gateway')
       expect(gateway).toMatchObject({
