@@ -55,6 +55,9 @@ export interface StreamTarget {
  */
 export type StreamStart = { readonly after: number } | { readonly live: number }
 
+/** The number a stream has seen up to, wherever it starts. */
+const positionOf = (start: StreamStart) => ('after' in start ? start.after : start.live)
+
 /** An attached stream, for its transport. */
 export interface AttachedStream {
   /** False once closed, by either side. */
@@ -162,8 +165,7 @@ export class ChatHub implements ChatStreams {
    * over the user's cap.
    */
   attach(target: StreamTarget, start?: StreamStart): AttachedStream {
-    const position = start === undefined ? undefined : 'after' in start ? start.after : start.live
-    const stream = new OrderedStream(target, position, {
+    const stream = new OrderedStream(target, start && positionOf(start), {
       replies: this.#replies,
       log: this.#log,
       metrics: this.#metrics,
@@ -207,12 +209,12 @@ export class ChatHub implements ChatStreams {
       // From the chat's current number as read now, not from the first reply the bus
       // brings, or a reply published before the subscription is in place would be missed.
       // The catch-up on subscribed() runs after.
-      stream.start()
+      stream.start(() => this.#latest(target.chatId))
       return handle
     }
     // The chat's numbers are at least this high, even if the log lost them (a Redis
     // restart) and this instance never saw the chat.
-    this.#raise(target.chatId, 'after' in start ? start.after : start.live)
+    this.#raise(target.chatId, positionOf(start))
     // A resume reads what it missed. A live stream reads only what was numbered after its
     // position and has reached this instance already: anything later comes to it by the
     // bus, and while the subscription is not in place, subscribed() catches it up. (An
@@ -232,8 +234,14 @@ export class ChatHub implements ChatStreams {
    */
   async startOf(chatId: string, after?: number): Promise<StreamStart | undefined> {
     if (after !== undefined) return { after }
+    const live = await this.#latest(chatId)
+    return live === undefined ? undefined : { live }
+  }
+
+  /** The chat's current number; undefined when the log cannot be read (Redis down). */
+  async #latest(chatId: string): Promise<number | undefined> {
     try {
-      return { live: await this.#replies.latest(chatId) }
+      return await this.#replies.latest(chatId)
     } catch (error) {
       this.#log.debug({ err: error, chat_id: chatId }, 'chat sequence not readable')
       return undefined

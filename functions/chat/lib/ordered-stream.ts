@@ -48,17 +48,14 @@ export class OrderedStream {
   /**
    * A stream without `after` is live from now: from the chat's current number, not from
    * the first reply the bus brings, or a reply published before the subscription is in
-   * place (the client's own first action, say) would be missed.
+   * place (the client's own first action, say) would be missed. `latest` is undefined
+   * when the log cannot be read (Redis down): the stream starts at the first reply that
+   * reaches it.
    */
-  start(): void {
+  start(latest: () => Promise<number | undefined>): void {
     this.#enqueue(async () => {
-      try {
-        const latest = await this.#hooks.replies.latest(this.chatId)
-        if (this.#last === undefined) this.#last = latest
-      } catch (error) {
-        // Redis down: the stream starts at the first reply that reaches it.
-        this.#hooks.log.debug({ err: error, chat_id: this.chatId }, 'chat sequence not readable')
-      }
+      const current = await latest()
+      if (this.#last === undefined) this.#last = current
     })
   }
 
